@@ -1,0 +1,1 @@
+//! Hiver web framework.
