@@ -1,6 +1,7 @@
 //! HTTP/1.1 for Hiver: the codec (RFC 9112) and the per-connection loop.
 
 mod body;
+pub mod codec;
 mod service;
 
 pub use body::{Body, BodyInner, BodyStream, BoxError};
