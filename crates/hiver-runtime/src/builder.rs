@@ -1,0 +1,271 @@
+//! Configuring and starting the workers.
+
+use std::{
+    future::Future,
+    io,
+    net::{TcpListener as StdListener, ToSocketAddrs},
+    sync::{Arc, mpsc},
+    thread,
+    time::Duration,
+};
+
+use crate::{
+    Connection, Driver, ServerHandle, WorkerInfo, affinity, channel,
+    driver::{DRIVER_ENV, DriverConfig, driver_from_env},
+    listener,
+    server::{join_all, send_shutdown},
+    worker::{self, Control, WorkerConfig},
+};
+
+/// Configures and starts a thread-per-core server; see the [crate docs](crate).
+#[derive(Debug, Clone)]
+pub struct Builder {
+    workers: Option<usize>,
+    driver: Option<Driver>,
+    defer_taskrun: bool,
+    pin_workers: bool,
+    max_connections_per_worker: usize,
+    drain_timeout: Duration,
+    handle_signals: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    /// Defaults: one worker per available core, pinned; driver from `HIVER_DRIVER` or auto;
+    /// 25 000 connections per worker; 30 s drain; no signal handling.
+    pub fn new() -> Self {
+        Self {
+            workers: None,
+            driver: None,
+            defer_taskrun: false,
+            pin_workers: true,
+            max_connections_per_worker: 25_000,
+            drain_timeout: Duration::from_secs(30),
+            handle_signals: false,
+        }
+    }
+
+    /// Number of worker threads (default: `std::thread::available_parallelism()`). Zero makes
+    /// [`listen`](Self::listen) fail.
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = Some(n);
+        self
+    }
+
+    /// Forces a driver. Without it, `HIVER_DRIVER` (`uring`, `io_uring` or `epoll`) decides,
+    /// and without that, io_uring is used where the kernel allows it and epoll otherwise.
+    /// Forcing io_uring where it is unavailable makes [`listen`](Self::listen) fail.
+    pub fn driver(mut self, d: Driver) -> Self {
+        self.driver = Some(d);
+        self
+    }
+
+    /// Sets up io_uring rings with SINGLE_ISSUER + DEFER_TASKRUN instead of the default
+    /// COOP_TASKRUN + TASKRUN_FLAG (needs Linux 6.1). Both avoid the completion interrupts
+    /// that make default rings slower than epoll; no effect on epoll.
+    pub fn defer_taskrun(mut self, on: bool) -> Self {
+        self.defer_taskrun = on;
+        self
+    }
+
+    /// Pins worker `i` to the `i`-th CPU this process may run on (default true).
+    pub fn pin_workers(mut self, on: bool) -> Self {
+        self.pin_workers = on;
+        self
+    }
+
+    /// Open connections per worker at which its accept loop pauses until one closes
+    /// (default 25 000). Connections beyond it wait in the kernel's backlog.
+    pub fn max_connections_per_worker(mut self, n: usize) -> Self {
+        self.max_connections_per_worker = n.max(1);
+        self
+    }
+
+    /// How long a graceful shutdown waits for open connections before closing them
+    /// (default 30 s).
+    pub fn drain_timeout(mut self, d: Duration) -> Self {
+        self.drain_timeout = d;
+        self
+    }
+
+    /// Turns SIGINT and SIGTERM into a graceful shutdown (default false).
+    pub fn handle_signals(mut self, on: bool) -> Self {
+        self.handle_signals = on;
+        self
+    }
+
+    /// Binds one listener per worker to `addr` (SO_REUSEPORT), starts the workers and returns
+    /// once every one of them is accepting.
+    ///
+    /// `make_handler` runs once on each worker thread; the handler it returns is called for
+    /// each connection that worker accepts, and its future is spawned on that worker. Neither
+    /// ever leaves the thread, so they need not be `Send`.
+    ///
+    /// # Errors
+    ///
+    /// - `InvalidInput`: zero workers, or a bad `HIVER_DRIVER` value (the message names it).
+    /// - The bind error (e.g. `AddrInUse`) if any listener cannot be bound.
+    /// - The driver error if a worker's runtime cannot start (e.g. io_uring forced but
+    ///   refused by the kernel).
+    ///
+    /// On error no worker is left running.
+    pub fn listen<A, F, H, Fut>(self, addr: A, make_handler: F) -> io::Result<ServerHandle>
+    where
+        A: ToSocketAddrs,
+        F: Fn(&WorkerInfo) -> H + Send + Sync + 'static,
+        H: Fn(Connection) -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let n = self.worker_count()?;
+        let forced = match self.driver {
+            Some(d) => Some(d),
+            None => driver_from_env(std::env::var_os(DRIVER_ENV))?,
+        };
+        let listeners = listener::bind_all(addr, n)?;
+        let local_addr = listeners[0].local_addr()?;
+        let driver_cfg = DriverConfig {
+            forced,
+            defer_taskrun: self.defer_taskrun,
+        };
+        let started = self.start_workers(listeners, driver_cfg, Arc::new(make_handler))?;
+        let Started {
+            controls,
+            threads,
+            driver,
+        } = started;
+        let signals = match self.handle_signals {
+            true => match spawn_signal_thread(controls.clone()) {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    abort(&controls, threads);
+                    return Err(e);
+                }
+            },
+            false => None,
+        };
+        tracing::info!(%local_addr, workers = n, %driver, "listening");
+        Ok(ServerHandle::new(
+            local_addr, driver, controls, threads, signals,
+        ))
+    }
+
+    fn worker_count(&self) -> io::Result<usize> {
+        let n = match self.workers {
+            Some(n) => n,
+            None => thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the number of workers must be at least 1",
+            ));
+        }
+        Ok(n)
+    }
+
+    fn start_workers<F, H, Fut>(
+        &self,
+        listeners: Vec<StdListener>,
+        driver: DriverConfig,
+        make_handler: Arc<F>,
+    ) -> io::Result<Started>
+    where
+        F: Fn(&WorkerInfo) -> H + Send + Sync + 'static,
+        H: Fn(Connection) -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let n = listeners.len();
+        let cpus = if self.pin_workers {
+            affinity::allowed_cpus()
+        } else {
+            Vec::new()
+        };
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let mut controls = Vec::with_capacity(n);
+        let mut threads = Vec::with_capacity(n);
+        for (index, l) in listeners.into_iter().enumerate() {
+            let cfg = WorkerConfig {
+                index,
+                cpu: (!cpus.is_empty()).then(|| cpus[index % cpus.len()]),
+                driver,
+                max_connections: self.max_connections_per_worker,
+                drain_timeout: self.drain_timeout,
+            };
+            let (tx, rx) = channel::channel();
+            match worker::spawn(cfg, l, make_handler.clone(), rx, ready_tx.clone()) {
+                Ok(t) => {
+                    controls.push(tx);
+                    threads.push(t);
+                }
+                Err(e) => {
+                    abort(&controls, threads);
+                    return Err(e);
+                }
+            }
+        }
+        drop(ready_tx);
+        match await_ready(&ready_rx, n) {
+            Ok(driver) => Ok(Started {
+                controls,
+                threads,
+                driver,
+            }),
+            Err(e) => {
+                abort(&controls, threads);
+                Err(e)
+            }
+        }
+    }
+}
+
+struct Started {
+    controls: Vec<channel::Sender<Control>>,
+    threads: Vec<thread::JoinHandle<io::Result<()>>>,
+    driver: Driver,
+}
+
+/// The startup handshake: every worker reports its driver or its error.
+fn await_ready(rx: &mpsc::Receiver<worker::Ready>, n: usize) -> io::Result<Driver> {
+    let mut drivers = vec![None; n];
+    for _ in 0..n {
+        match rx.recv() {
+            Ok((i, Ok(d))) => drivers[i] = Some(d),
+            Ok((_, Err(e))) => return Err(e),
+            Err(_) => return Err(io::Error::other("a worker exited during startup")),
+        }
+    }
+    let first = drivers[0];
+    if drivers.iter().any(|d| *d != first) {
+        tracing::warn!(?drivers, "workers run on different I/O drivers");
+    }
+    // Invariant: the loop above stored exactly n successful reports.
+    Ok(first.expect("every worker reported"))
+}
+
+/// Stops workers that did start, so a failed `listen` leaves nothing behind.
+fn abort(controls: &[channel::Sender<Control>], threads: Vec<thread::JoinHandle<io::Result<()>>>) {
+    send_shutdown(controls);
+    join_all(threads);
+}
+
+fn spawn_signal_thread(
+    controls: Vec<channel::Sender<Control>>,
+) -> io::Result<signal_hook::iterator::Handle> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    let handle = signals.handle();
+    thread::Builder::new()
+        .name("hiver-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                tracing::info!(signal, "signal received; shutting down gracefully");
+                send_shutdown(&controls);
+            }
+        })?;
+    Ok(handle)
+}

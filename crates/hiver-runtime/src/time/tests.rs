@@ -1,0 +1,85 @@
+use std::time::{Duration, Instant};
+
+use super::*;
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    compio::runtime::Runtime::new().unwrap().block_on(f)
+}
+
+#[test]
+fn sleep_waits_at_least_its_duration() {
+    block_on(async {
+        let start = Instant::now();
+        sleep(Duration::from_millis(30)).await;
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(30), "{took:?}");
+        assert!(took < Duration::from_millis(500), "{took:?}");
+    });
+}
+
+#[test]
+fn timeout_passes_value_or_elapses() {
+    block_on(async {
+        assert_eq!(timeout(Duration::from_secs(5), async { 7 }).await, Ok(7));
+        let start = Instant::now();
+        let r = timeout(Duration::from_millis(20), sleep(Duration::from_secs(30))).await;
+        assert_eq!(r, Err(Elapsed(())));
+        assert!(start.elapsed() >= Duration::from_millis(20));
+    });
+}
+
+#[test]
+fn many_sleeps_fire_in_deadline_order() {
+    block_on(async {
+        let order = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let handles: Vec<_> = [40u64, 10, 30, 20, 0]
+            .into_iter()
+            .map(|ms| {
+                let order = order.clone();
+                compio::runtime::spawn(async move {
+                    sleep(Duration::from_millis(ms)).await;
+                    order.borrow_mut().push(ms);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+        assert_eq!(*order.borrow(), vec![0, 10, 20, 30, 40]);
+    });
+}
+
+#[test]
+fn reset_moves_a_registered_sleep_both_ways() {
+    block_on(async {
+        let start = Instant::now();
+        let mut s = sleep(Duration::from_secs(60));
+        // Register it, then pull the deadline in: the driver must re-arm earlier.
+        assert!(timeout(Duration::from_millis(5), &mut s).await.is_err());
+        s.reset(Instant::now() + Duration::from_millis(20));
+        (&mut s).await;
+        assert!(start.elapsed() < Duration::from_secs(5));
+        // Reuse after completion.
+        s.reset(Instant::now() + Duration::from_millis(10));
+        assert!(!s.is_elapsed());
+        s.await;
+    });
+}
+
+#[test]
+fn dropped_sleep_cancels_its_timer() {
+    block_on(async {
+        let s = sleep(Duration::from_secs(60));
+        assert!(timeout(Duration::from_millis(5), s).await.is_err());
+        let timers = wheel_driver::Timers::current();
+        assert_eq!(timers.pending(), 0);
+    });
+}
+
+#[test]
+fn works_again_on_a_second_runtime_on_the_same_thread() {
+    block_on(sleep(Duration::from_millis(5)));
+    let start = Instant::now();
+    block_on(sleep(Duration::from_millis(5)));
+    assert!(start.elapsed() < Duration::from_secs(2));
+}
