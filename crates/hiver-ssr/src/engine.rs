@@ -1,0 +1,1 @@
+//! The JavaScript engine trait and its backends.

@@ -1,0 +1,6 @@
+//! Server-side rendering for Hiver: a pool of JavaScript contexts that renders pages from a
+//! bundle, behind a multi-level page cache. It knows nothing about sockets.
+
+pub mod cache;
+pub mod engine;
+pub mod pool;

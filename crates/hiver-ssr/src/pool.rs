@@ -1,0 +1,1 @@
+//! The render pool: N threads, each owning one engine context, fed by a bounded queue.
