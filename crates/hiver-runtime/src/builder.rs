@@ -80,7 +80,8 @@ impl Builder {
     }
 
     /// Open connections per worker at which its accept loop pauses until one closes
-    /// (default 25 000). Connections beyond it wait in the kernel's backlog.
+    /// (default 25 000; zero counts as one). Connections beyond it wait in the kernel's
+    /// backlog.
     pub fn max_connections_per_worker(mut self, n: usize) -> Self {
         self.max_connections_per_worker = n.max(1);
         self

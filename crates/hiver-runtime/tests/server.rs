@@ -278,3 +278,67 @@ fn bad_driver_env_value_fails_listen() {
         .unwrap();
     assert!(status.success());
 }
+
+#[test]
+fn auto_mode_prefers_io_uring_where_allowed() {
+    if std::env::var_os(hiver_runtime::DRIVER_ENV).is_some() {
+        return; // the environment forces a driver for the whole run
+    }
+    let uring_allowed = std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled")
+        .map_or(true, |s| s.trim() == "0");
+    let server = hiver_runtime::Builder::new()
+        .workers(1)
+        .pin_workers(false)
+        .listen("127.0.0.1:0", |_| echo)
+        .unwrap();
+    let expected = if uring_allowed {
+        Driver::IoUring
+    } else {
+        Driver::Epoll
+    };
+    assert_eq!(server.driver(), expected);
+    stop(&server);
+}
+
+#[test]
+fn dropping_the_handle_keeps_serving() {
+    let server = builder(Driver::Epoll)
+        .workers(1)
+        .listen("127.0.0.1:0", |_| echo)
+        .unwrap();
+    let addr = server.local_addr();
+    drop(server);
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(roundtrip(addr, b"still here"), b"still here");
+}
+
+#[test]
+fn pinned_workers_each_own_one_cpu() {
+    let cpus = Arc::new(Mutex::new(Vec::new()));
+    let record = cpus.clone();
+    let server = hiver_runtime::Builder::new()
+        .driver(Driver::Epoll)
+        .workers(2)
+        .listen("127.0.0.1:0", move |w| {
+            let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+            let allowed = status
+                .lines()
+                .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+                .unwrap()
+                .trim()
+                .to_owned();
+            record.lock().unwrap().push((w.index(), allowed));
+            echo
+        })
+        .unwrap();
+    stop(&server);
+    let mut cpus = cpus.lock().unwrap().clone();
+    cpus.sort();
+    let many = std::thread::available_parallelism().unwrap().get() > 1;
+    for (_, allowed) in &cpus {
+        assert!(allowed.parse::<usize>().is_ok(), "not pinned: {allowed}");
+    }
+    if many {
+        assert_ne!(cpus[0].1, cpus[1].1, "both workers on one CPU");
+    }
+}
