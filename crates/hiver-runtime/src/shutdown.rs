@@ -48,7 +48,10 @@ impl Shutdown {
     }
 
     /// Completes when shutdown begins (at once if it already has).
-    pub fn wait(&self) -> impl Future<Output = ()> + 'static {
+    ///
+    /// The future is `Unpin`, so it can be polled in place (`Pin::new(&mut fut)`) without
+    /// boxing; dropping it unregisters it.
+    pub fn wait(&self) -> impl Future<Output = ()> + Unpin + 'static {
         Wait {
             inner: self.inner.clone(),
             slot: None,
