@@ -162,6 +162,44 @@ mod tests {
         );
     }
 
+    /// DEFER_TASKRUN only runs completions when the ring's owner waits for them; check that
+    /// compio's cross-thread waker and its timers still wake an idle worker.
+    #[test]
+    fn defer_taskrun_ring_is_woken_from_another_thread() {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let cfg = DriverConfig {
+                forced: Some(Driver::IoUring),
+                defer_taskrun: true,
+            };
+            let rt = compio::runtime::RuntimeBuilder::new()
+                .with_proactor(cfg.proactor())
+                .build()
+                .unwrap();
+            assert_eq!(rt.driver_type(), DriverType::IoUring);
+            let (tx, mut rx) = crate::channel::channel::<u32>();
+            let got = rt.block_on(async move {
+                crate::time::sleep(std::time::Duration::from_millis(10)).await;
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                        tx.send(i).unwrap();
+                    }
+                });
+                let mut got = Vec::new();
+                while let Some(v) = rx.recv().await {
+                    got.push(v);
+                }
+                got
+            });
+            done_tx.send(got).unwrap();
+        });
+        let got = done_rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a DEFER_TASKRUN worker was not woken");
+        assert_eq!(got, (0..50).collect::<Vec<_>>());
+    }
+
     #[test]
     fn env_bad_value_is_invalid_input_naming_it() {
         let err = driver_from_env(Some("kqueue".into())).unwrap_err();

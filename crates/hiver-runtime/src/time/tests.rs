@@ -83,3 +83,37 @@ fn works_again_on_a_second_runtime_on_the_same_thread() {
     block_on(sleep(Duration::from_millis(5)));
     assert!(start.elapsed() < Duration::from_secs(2));
 }
+
+#[test]
+fn reset_reuses_the_same_timer() {
+    block_on(async {
+        let mut s = sleep(Duration::from_secs(60));
+        assert!(timeout(Duration::from_millis(2), &mut s).await.is_err());
+        let timers = wheel_driver::Timers::current();
+        let before = timers.pending();
+        for i in 0..1_000u64 {
+            s.reset(Instant::now() + Duration::from_secs(30 + i));
+        }
+        assert_eq!(timers.pending(), before);
+        drop(s);
+        assert_eq!(timers.pending(), before - 1);
+    });
+}
+
+#[test]
+fn thousands_of_sleeps_never_wake_early() {
+    block_on(async {
+        let handles: Vec<_> = (0..2_000u64)
+            .map(|i| {
+                compio::runtime::spawn(async move {
+                    let deadline = Instant::now() + Duration::from_micros(i * 37 % 60_000);
+                    sleep_until(deadline).await;
+                    assert!(Instant::now() >= deadline);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+}
