@@ -3,11 +3,14 @@
 mod body;
 pub mod codec;
 mod config;
+mod proto;
+mod serve;
 mod service;
 
 pub use body::{Body, BodyInner, BodyStream, BoxError};
 pub use config::{Http1Config, Http1ConfigBuilder};
 pub use http;
+pub use serve::serve_connection;
 pub use service::{Request, Response, Service};
 
 /// The two ends of the TCP connection a request arrived on; the connection

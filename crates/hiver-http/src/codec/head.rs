@@ -163,6 +163,12 @@ fn scan(
     let len = match status {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return line::check_partial(buf, limits).map(|()| None),
+        Err(httparse::Error::Version) => {
+            return match line::version_verdict(buf) {
+                Some(e) => Err(e),
+                None => line::check_partial(buf, limits).map(|()| None),
+            };
+        }
         Err(e) => return Err(line::classify(e, buf, limits)),
     };
     // Complete means httparse filled method, path and version.

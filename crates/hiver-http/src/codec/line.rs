@@ -42,7 +42,7 @@ pub(super) fn classify(err: httparse::Error, buf: &[u8], limits: &Limits) -> Par
         httparse::Error::HeaderValue => ParseError::InvalidHeaderValue,
         httparse::Error::NewLine => ParseError::InvalidLineEnding,
         httparse::Error::TooManyHeaders => ParseError::TooManyHeaders,
-        httparse::Error::Version => classify_version(buf),
+        httparse::Error::Version => version_verdict(buf).unwrap_or(ParseError::InvalidRequestLine),
         httparse::Error::Token if !method_is_valid(buf) => ParseError::InvalidMethod,
         httparse::Error::Token if target_len(buf) > limits.max_uri_len => ParseError::UriTooLong,
         httparse::Error::Token => ParseError::InvalidTarget,
@@ -83,25 +83,45 @@ fn target_len(buf: &[u8]) -> usize {
     }
 }
 
-/// `HTTP/2.0`, `HTTP/3` or the HTTP/2 preface (`PRI * HTTP/2.0`) name a
-/// version we do not speak (505); anything else in that place is garbage (400).
-fn classify_version(buf: &[u8]) -> ParseError {
+/// `HTTP/2.0`, `HTTP/3.0` or the HTTP/2 preface (`PRI * HTTP/2.0`) name a
+/// version we do not speak (505); anything else in that place, or a request
+/// line with more than three parts, is garbage (400). `None`: the version is
+/// still arriving and may yet turn out well-formed (httparse judges a
+/// version from its first bytes).
+pub(super) fn version_verdict(buf: &[u8]) -> Option<ParseError> {
     let line = request_line(buf);
-    let version = line.rsplit(|&b| b == b' ').next().unwrap_or_default();
-    if is_version_shaped(version) {
-        ParseError::UnsupportedVersion
+    let terminated = line.len() < buf.len() - leading_empty_lines(buf);
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(_), Some(_), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Some(ParseError::InvalidRequestLine);
+    };
+    if version.len() == VERSION_SHAPE.len() && matches_shape(version) {
+        Some(ParseError::UnsupportedVersion)
+    } else if !terminated && version.len() < VERSION_SHAPE.len() && matches_shape(version) {
+        None
     } else {
-        ParseError::InvalidRequestLine
+        Some(ParseError::InvalidRequestLine)
     }
 }
 
-/// `HTTP/` DIGIT+ [ `.` DIGIT+ ]
-fn is_version_shaped(v: &[u8]) -> bool {
-    let Some(rest) = v.strip_prefix(b"HTTP/") else {
-        return false;
-    };
-    let mut parts = rest.splitn(2, |&b| b == b'.');
-    let digits = |p: &[u8]| !p.is_empty() && p.iter().all(u8::is_ascii_digit);
-    let major = parts.next().is_some_and(digits);
-    major && parts.next().is_none_or(digits)
+/// RFC 9112 §2.3: `HTTP-version = HTTP-name "/" DIGIT "." DIGIT`; `#` is a digit.
+const VERSION_SHAPE: &[u8; 8] = b"HTTP/#.#";
+
+/// Whether `v` is (a prefix of) an `HTTP/DIGIT.DIGIT` token.
+fn matches_shape(v: &[u8]) -> bool {
+    v.iter().zip(VERSION_SHAPE).all(|(&b, &want)| {
+        if want == b'#' {
+            b.is_ascii_digit()
+        } else {
+            b == want
+        }
+    })
+}
+
+fn leading_empty_lines(buf: &[u8]) -> usize {
+    buf.iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len())
 }

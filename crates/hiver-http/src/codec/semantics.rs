@@ -103,11 +103,19 @@ pub(crate) fn parse_content_length(v: &[u8]) -> Result<u64, ParseError> {
     })
 }
 
-/// The codings of every `Transfer-Encoding` field, in order: the last must be
-/// `chunked`, `chunked` must appear once, and nothing else is supported.
+/// The codings of every `Transfer-Encoding` field, in order. A coding we do
+/// not even know is 501 (RFC 9112 §6.1); otherwise the last must be
+/// `chunked` (§6.3) and appear once (§6.1), else 400; a known coding other
+/// than `chunked` is not implemented (501).
 fn check_codings(headers: &HeaderMap) -> Result<(), ParseError> {
     let (mut total, mut chunked, mut last_is_chunked) = (0usize, 0usize, false);
     for coding in list_elements(headers.get_all(TRANSFER_ENCODING).iter()) {
+        if !KNOWN_CODINGS
+            .iter()
+            .any(|known| coding.eq_ignore_ascii_case(known))
+        {
+            return Err(ParseError::UnsupportedTransferCoding);
+        }
         total += 1;
         last_is_chunked = coding.eq_ignore_ascii_case(b"chunked");
         chunked += usize::from(last_is_chunked);
@@ -122,6 +130,18 @@ fn check_codings(headers: &HeaderMap) -> Result<(), ParseError> {
         Ok(())
     }
 }
+
+/// The HTTP Transfer Coding Registry (RFC 9112 §7), `identity` included as
+/// the reserved name it is. A coding with parameters is not in it.
+const KNOWN_CODINGS: [&[u8]; 7] = [
+    b"chunked",
+    b"compress",
+    b"deflate",
+    b"gzip",
+    b"identity",
+    b"x-compress",
+    b"x-gzip",
+];
 
 fn keep_alive(version: Version, headers: &HeaderMap) -> bool {
     let mut close = false;

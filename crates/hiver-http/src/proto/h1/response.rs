@@ -1,0 +1,238 @@
+//! Answering a request: run the handler, frame its response, queue it.
+
+use std::future::poll_fn;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
+
+use super::conn::{Conn, Step};
+use super::io::{Wake, race};
+use super::request::build_request;
+use crate::codec::semantics::{list_elements, parse_content_length};
+use crate::codec::{
+    LAST_CHUNK, RequestHead, ResponseFraming, ResponseHead, encode_chunk_size, encode_response_head,
+};
+use crate::{Body, BodyInner, BodyStream, Response, Service};
+
+/// What follows a response head on the wire.
+enum Payload {
+    Nothing,
+    Full(Bytes),
+    /// Sent in chunks (HTTP/1.1).
+    Chunked(BodyStream),
+    /// Sent as is, delimited by closing the connection (HTTP/1.0).
+    Raw(BodyStream),
+}
+
+impl<S: Service> Conn<S> {
+    /// Runs the handler under the request timeout and queues its response.
+    pub(super) async fn respond(&mut self, head: RequestHead, body: Body) -> Step {
+        let is_head = head.method == Method::HEAD;
+        let version = head.version;
+        let client_keep_alive = head.keep_alive;
+        let req = build_request(head, body, self.info);
+        self.sleep
+            .reset(Instant::now() + self.config.request_timeout());
+        let res = match race(self.service.call(req), &mut self.sleep, None).await {
+            Wake::Done(res) => res,
+            Wake::TimedOut | Wake::Shutdown => {
+                tracing::warn!(peer = %self.info.peer_addr, "handler exceeded the request timeout");
+                self.queue_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the request took too long to process",
+                );
+                return Step::Close;
+            }
+        };
+        let res = reject_informational(res);
+        // A request in flight when shutdown began is still answered, but
+        // the connection closes after it.
+        let keep_alive =
+            client_keep_alive && !self.shutdown.is_triggered() && !wants_close(res.headers());
+        self.queue_response(res, is_head, version, keep_alive).await
+    }
+
+    async fn queue_response(
+        &mut self,
+        res: Response,
+        is_head: bool,
+        version: Version,
+        keep_alive: bool,
+    ) -> Step {
+        let (parts, body) = res.into_parts();
+        let (framing, payload) = plan(parts.status, &parts.headers, body, is_head, version);
+        let keep_alive = keep_alive && framing != ResponseFraming::Close;
+        let head = ResponseHead {
+            status: parts.status,
+            request_version: version,
+            headers: &parts.headers,
+            framing,
+            keep_alive,
+            server: self.config.server(),
+        };
+        encode_response_head(&head, &mut self.heads);
+        self.out.push(self.heads.split().freeze());
+        let step = match payload {
+            Payload::Nothing => Step::Continue,
+            Payload::Full(bytes) => {
+                self.out.push(bytes);
+                Step::Continue
+            }
+            Payload::Chunked(stream) => self.write_stream(stream, true).await,
+            Payload::Raw(stream) => self.write_stream(stream, false).await,
+        };
+        match step {
+            Step::Continue if !keep_alive => Step::Close,
+            step => step,
+        }
+    }
+
+    /// Writes a streamed body chunk by chunk as the stream yields. A failing
+    /// or stalled stream cannot be reported any more: the connection is
+    /// dropped, which a chunked client sees as a truncated body.
+    async fn write_stream(&mut self, mut stream: BodyStream, chunked: bool) -> Step {
+        if !self.flush().await {
+            return Step::Abort;
+        }
+        loop {
+            self.sleep
+                .reset(Instant::now() + self.config.request_timeout());
+            let next = poll_fn(|cx| stream.as_mut().poll_next(cx));
+            let chunk = match race(next, &mut self.sleep, None).await {
+                Wake::Done(None) => break,
+                Wake::Done(Some(Ok(chunk))) => chunk,
+                Wake::Done(Some(Err(e))) => {
+                    tracing::debug!(error = %e, "response body stream failed");
+                    return Step::Abort;
+                }
+                Wake::TimedOut | Wake::Shutdown => {
+                    tracing::debug!("response body stream stalled");
+                    return Step::Abort;
+                }
+            };
+            if chunk.is_empty() {
+                continue;
+            }
+            if chunked {
+                encode_chunk_size(chunk.len(), &mut self.heads);
+                self.out.push(self.heads.split().freeze());
+                self.out.push(chunk);
+                self.out.push(Bytes::from_static(b"\r\n"));
+            } else {
+                self.out.push(chunk);
+            }
+            if !self.flush().await {
+                return Step::Abort;
+            }
+        }
+        if chunked {
+            // Left queued: it leaves with the next batch.
+            self.out.push(Bytes::from_static(LAST_CHUNK));
+            Step::Continue
+        } else {
+            Step::Close
+        }
+    }
+
+    /// Queues a plain-text error response that closes the connection.
+    pub(super) fn queue_error(&mut self, status: StatusCode, reason: &'static str) {
+        let mut headers = HeaderMap::with_capacity(1);
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        let head = ResponseHead {
+            status,
+            request_version: Version::HTTP_11,
+            headers: &headers,
+            framing: ResponseFraming::Length(reason.len() as u64),
+            keep_alive: false,
+            server: self.config.server(),
+        };
+        encode_response_head(&head, &mut self.heads);
+        self.out.push(self.heads.split().freeze());
+        self.out.push(Bytes::from_static(reason.as_bytes()));
+    }
+}
+
+/// Decides the framing header and what follows the head (RFC 9110 §6.4.1,
+/// §8.6, RFC 9112 §6.3). The handler's own framing headers are only used
+/// where the body cannot tell: a HEAD or 304 response without a body.
+fn plan(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: Body,
+    is_head: bool,
+    version: Version,
+) -> (ResponseFraming, Payload) {
+    if status == StatusCode::NO_CONTENT || status.is_informational() {
+        return (ResponseFraming::None, Payload::Nothing);
+    }
+    let bodiless = is_head || status == StatusCode::NOT_MODIFIED;
+    match body.into_inner() {
+        BodyInner::Full(bytes) if bodiless => (
+            declared_framing(Some(bytes.len()), headers, is_head, version),
+            Payload::Nothing,
+        ),
+        BodyInner::Full(bytes) if bytes.is_empty() => {
+            (ResponseFraming::Length(0), Payload::Nothing)
+        }
+        BodyInner::Full(bytes) => (
+            ResponseFraming::Length(bytes.len() as u64),
+            Payload::Full(bytes),
+        ),
+        BodyInner::Stream(_) if bodiless => (
+            declared_framing(None, headers, is_head, version),
+            Payload::Nothing,
+        ),
+        BodyInner::Stream(s) if version == Version::HTTP_11 => {
+            (ResponseFraming::Chunked, Payload::Chunked(s))
+        }
+        BodyInner::Stream(s) => (ResponseFraming::Close, Payload::Raw(s)),
+    }
+}
+
+/// For a response without a body: the framing the full response would
+/// have had, as far as it is known. `full_len` is `None` for a stream.
+fn declared_framing(
+    full_len: Option<usize>,
+    headers: &HeaderMap,
+    is_head: bool,
+    version: Version,
+) -> ResponseFraming {
+    if let Some(len) = full_len.filter(|&len| len > 0) {
+        return ResponseFraming::Length(len as u64);
+    }
+    if let Some(n) = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| parse_content_length(v.as_bytes()).ok())
+    {
+        return ResponseFraming::Length(n);
+    }
+    let chunked = full_len.is_none() || headers.contains_key(TRANSFER_ENCODING);
+    if chunked && version == Version::HTTP_11 {
+        ResponseFraming::Chunked
+    } else if is_head && full_len.is_some() {
+        ResponseFraming::Length(0)
+    } else {
+        ResponseFraming::None
+    }
+}
+
+fn wants_close(headers: &HeaderMap) -> bool {
+    list_elements(headers.get_all(CONNECTION).iter()).any(|t| t.eq_ignore_ascii_case(b"close"))
+}
+
+/// A handler cannot end an exchange with a 1xx (there is no protocol
+/// upgrade here): the client would wait forever for the final response.
+fn reject_informational(res: Response) -> Response {
+    if !res.status().is_informational() {
+        return res;
+    }
+    tracing::error!(status = %res.status(), "handler returned an informational status as its response");
+    let mut res = Response::new(Body::from("handler returned an informational status"));
+    *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    res
+}

@@ -1,0 +1,3 @@
+//! Protocol state machines, private to the crate.
+
+pub(crate) mod h1;
