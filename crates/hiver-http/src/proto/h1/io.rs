@@ -54,7 +54,7 @@ pub(super) async fn race<F: Future>(
     shutdown: Option<&hiver_runtime::Shutdown>,
 ) -> Wake<F::Output> {
     let mut fut = pin!(fut);
-    let mut stop = shutdown.map(|s| Box::pin(s.wait()));
+    let mut stop = shutdown.map(hiver_runtime::Shutdown::wait);
     poll_fn(|cx| {
         if let Poll::Ready(v) = fut.as_mut().poll(cx) {
             return Poll::Ready(Wake::Done(v));
@@ -63,7 +63,7 @@ pub(super) async fn race<F: Future>(
             return Poll::Ready(Wake::TimedOut);
         }
         if let Some(stop) = stop.as_mut()
-            && stop.as_mut().poll(cx).is_ready()
+            && Pin::new(stop).poll(cx).is_ready()
         {
             return Poll::Ready(Wake::Shutdown);
         }
