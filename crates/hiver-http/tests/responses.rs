@@ -1,0 +1,126 @@
+//! What the server writes: chunked streams, HEAD, `Date` and `Server`
+//! (RFC 9112 §6–§7, RFC 9110 §6.6.1, §9.3.2).
+
+mod common;
+
+use common::response::Framing;
+use common::service::stream_body;
+use common::{assert_date_and_server, both_drivers, get, post, start};
+
+both_drivers! {
+    // The strict client parser checks the chunked encoding itself (sizes, CRLFs,
+    // last-chunk, trailer section); the next request checks nothing trails it.
+    fn streaming_response_is_valid_chunked(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send(get("/stream?n=5"));
+        let resp = c.response();
+        assert_eq!(resp.framing, Framing::Chunked, "{resp:?}");
+        assert_eq!(resp.text(), stream_body(5));
+        c.send(get("/stream?n=3&delay=20"));
+        assert_eq!(c.response().text(), stream_body(3));
+        c.send(get("/uri/next"));
+        assert_eq!(c.response().text(), "/uri/next");
+    }
+
+    fn empty_stream_is_valid_chunked(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send(get("/stream?n=0"));
+        let resp = c.response();
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.text(), "");
+        c.send(get("/uri/next"));
+        assert_eq!(c.response().text(), "/uri/next");
+    }
+
+    // RFC 9112 §6.1: no Transfer-Encoding in a response to an HTTP/1.0 request;
+    // the body is then delimited by closing the connection (§6.3 rule 8).
+    fn streaming_response_to_http10_is_raw_then_close(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send("GET /stream?n=4 HTTP/1.0\r\n\r\n");
+        let resp = c.response();
+        assert_eq!(resp.header("transfer-encoding"), None, "{resp:?}");
+        assert_eq!(resp.framing, Framing::Close);
+        assert_eq!(resp.text(), stream_body(4));
+    }
+
+    // Even with keep-alive requested, an unknown-length body to HTTP/1.0 needs a close.
+    fn streaming_response_to_http10_keep_alive(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send("GET /stream?n=2 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        let resp = c.response();
+        assert_eq!(resp.header("transfer-encoding"), None, "{resp:?}");
+        assert_eq!(resp.text(), stream_body(2));
+    }
+
+    // RFC 9110 §9.3.2: HEAD gets the GET headers (Content-Length included,
+    // §8.6) and no content (RFC 9112 §6.3 rule 1).
+    fn head_has_length_but_no_body(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send("HEAD / HTTP/1.1\r\nHost: test\r\n\r\n");
+        let resp = c.head_response();
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.header("content-length"), Some("5"));
+        c.send(get("/uri/after-head"));
+        let next = c.response();
+        assert_eq!(next.text(), "/uri/after-head", "stray bytes after the HEAD response?");
+    }
+
+    fn head_pipelined_with_gets(d) {
+        let server = start(d);
+        let mut c = server.client();
+        let head = "HEAD /big?n=3000 HTTP/1.1\r\nHost: test\r\n\r\n";
+        c.send([head, &get("/uri/1"), head, &get("/uri/2")].concat());
+        assert_eq!(c.head_response().header("content-length"), Some("3000"));
+        assert_eq!(c.response().text(), "/uri/1");
+        assert_eq!(c.head_response().header("content-length"), Some("3000"));
+        assert_eq!(c.response().text(), "/uri/2");
+    }
+
+    fn every_response_has_date_and_server(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send([get("/"), get("/missing"), post("/echo", "x"), get("/stream?n=1")].concat());
+        let statuses: Vec<u16> = (0..4)
+            .map(|_| {
+                let resp = c.response();
+                assert_date_and_server(&resp);
+                resp.status
+            })
+            .collect();
+        assert_eq!(statuses, [200, 404, 200, 200]);
+        c.send("GET / HTTP/1.1\r\n\r\n");
+        let rejected = c.response();
+        assert_eq!(rejected.status, 400);
+        assert_date_and_server(&rejected);
+    }
+
+    // RFC 9112 §6.3 rule 1 and RFC 9110 §8.6: a 204 or 304 has no content and a 204
+    // has no Content-Length, whatever body the handler returned; any byte written after
+    // the head would be read as the start of the next response.
+    fn no_body_on_204_and_304(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send([get("/status?code=204"), get("/status?code=304"), get("/uri/next")].concat());
+        let no_content = c.response();
+        assert_eq!(no_content.status, 204);
+        assert_eq!(no_content.header("content-length"), None, "{no_content:?}");
+        assert_eq!(no_content.header("transfer-encoding"), None, "{no_content:?}");
+        assert_eq!(c.response().status, 304);
+        assert_eq!(c.response().text(), "/uri/next", "stray body bytes after 204/304?");
+    }
+
+    // HEAD of a streamed body: headers only; no chunk, not even the last-chunk.
+    fn head_of_a_stream_sends_no_chunks(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send("HEAD /stream?n=3 HTTP/1.1\r\nHost: test\r\n\r\n");
+        assert_eq!(c.head_response().status, 200);
+        c.send(get("/uri/next"));
+        assert_eq!(c.response().text(), "/uri/next", "stray chunk bytes after HEAD?");
+    }
+}
