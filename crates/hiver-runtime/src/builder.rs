@@ -57,8 +57,9 @@ impl Builder {
         self
     }
 
-    /// Forces a driver. Without it, `HIVER_DRIVER` (`uring`, `io_uring` or `epoll`) decides,
-    /// and without that, io_uring is used where the kernel allows it and epoll otherwise.
+    /// Forces a driver. Without it, `HIVER_DRIVER` (`uring`, `io_uring` or `epoll`; unset or
+    /// empty means auto) decides, and without that, io_uring is used where the kernel allows
+    /// it and epoll otherwise.
     /// Forcing io_uring where it is unavailable makes [`listen`](Self::listen) fail.
     pub fn driver(mut self, d: Driver) -> Self {
         self.driver = Some(d);
