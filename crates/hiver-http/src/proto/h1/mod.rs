@@ -6,3 +6,6 @@ mod request;
 mod response;
 
 pub(crate) use conn::Conn;
+
+#[cfg(test)]
+mod tests;
