@@ -14,8 +14,8 @@
 //! | `(P1, .., T)`, `(StatusCode, P1, .., T)` | | headers from each [`IntoResponseParts`] `P` (up to 3) |
 //! | `Result<T, E>` | from `T` or `E` | |
 //!
-//! For anything else, build the response: `Response::builder()` is
-//! [`http::response::Builder`] and takes a [`Body`].
+//! For anything else, build the response with [`Builder`] (`http`'s response builder,
+//! also reachable as `hiver::http::Response::builder()`) and a [`Body`].
 
 use std::borrow::Cow;
 use std::convert::Infallible;
