@@ -128,7 +128,11 @@ impl<S: Service> Conn<S> {
 
     /// Waits for more input between or inside request heads.
     async fn fill(&mut self) -> Result<(), Step> {
-        let idle = self.buf.is_empty();
+        // Empty lines between requests (RFC 9112 §2.2) do not start a head.
+        let idle = is_blank(&self.buf);
+        if idle {
+            self.head_started = None;
+        }
         if idle && self.shutdown.is_triggered() {
             return Err(Step::Abort);
         }
@@ -140,7 +144,9 @@ impl<S: Service> Conn<S> {
         };
         match self.read_more(deadline, idle).await {
             Fill::Data => {
-                self.head_started.get_or_insert_with(Instant::now);
+                if !is_blank(&self.buf) {
+                    self.head_started.get_or_insert_with(Instant::now);
+                }
                 Ok(())
             }
             // Idle timeout, shutdown while idle, EOF (also mid-head): close
@@ -164,4 +170,9 @@ impl<S: Service> Conn<S> {
         self.queue_error(e.status(), e.reason());
         Step::Close
     }
+}
+
+/// Whether `buf` holds nothing but line breaks.
+fn is_blank(buf: &[u8]) -> bool {
+    buf.iter().all(|&b| b == b'\r' || b == b'\n')
 }

@@ -41,15 +41,19 @@ impl Service for Echo {
 }
 
 fn start(driver: Driver) -> ServerHandle {
+    start_with(driver, Http1Config::default)
+}
+
+fn start_with(driver: Driver, config: fn() -> Http1Config) -> ServerHandle {
     Builder::new()
         .workers(1)
         .driver(driver)
         .pin_workers(false)
         .handle_signals(false)
         .drain_timeout(Duration::from_secs(2))
-        .listen("127.0.0.1:0", |_| {
+        .listen("127.0.0.1:0", move |_| {
             let service = Rc::new(Echo);
-            let config = Rc::new(Http1Config::default());
+            let config = Rc::new(config());
             move |conn| crate::serve_connection(conn, service.clone(), config.clone())
         })
         .expect("listen on 127.0.0.1:0")
@@ -146,6 +150,28 @@ fn head_keeps_declared_length(driver: Driver) {
     server.shutdown();
 }
 
+fn blank_line_between_requests_is_idle_time(driver: Driver) {
+    let server = start_with(driver, || {
+        Http1Config::builder()
+            .header_read_timeout(Duration::from_millis(150))
+            .build()
+    });
+    let mut c = connect(&server);
+    c.write_all(b"GET /one HTTP/1.1\r\nHost: t\r\n\r\n\r\n")
+        .unwrap();
+    assert!(read_responses(&mut c, 1).ends_with("/one"));
+    // Longer than the head timeout: a stray CRLF must not start its clock.
+    std::thread::sleep(Duration::from_millis(400));
+    c.write_all(b"GET /two HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let text = read_responses(&mut c, 1);
+    assert!(
+        text.starts_with("HTTP/1.1 200 OK\r\n") && text.ends_with("/two"),
+        "{text}"
+    );
+    server.shutdown();
+}
+
 macro_rules! both_drivers {
     ($($name:ident),*) => {$(
         mod $name {
@@ -165,5 +191,6 @@ both_drivers!(
     sixteen_pipelined_leave_in_one_write,
     handler_framing_headers_are_replaced,
     informational_final_status_becomes_500,
-    head_keeps_declared_length
+    head_keeps_declared_length,
+    blank_line_between_requests_is_idle_time
 );
