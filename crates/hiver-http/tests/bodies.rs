@@ -229,4 +229,35 @@ both_drivers! {
             );
         }
     }
+
+    // RFC 9112 §7: transfer-coding names are case-insensitive; RFC 9110 §5.1: so are
+    // field names; §5.6.3: OWS around values is not part of them.
+    fn framing_headers_in_any_case_and_spacing(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send(
+            "POST /echo HTTP/1.1\r\nHost: test\r\ntransfer-ENCODING:\tChunked\t\r\n\r\n\
+             2\r\nok\r\n0\r\n\r\n",
+        );
+        assert_eq!(c.response().text(), "ok");
+        c.send("POST /echo HTTP/1.1\r\nHost: test\r\ncontent-LENGTH:   3  \r\n\r\nabc");
+        assert_eq!(c.response().text(), "abc");
+    }
+
+    // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before a request-line.
+    fn empty_line_before_request_line_is_ignored(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send([post("/echo", "abc"), "\r\n".to_owned(), get("/uri/next")].concat());
+        assert_eq!(c.response().text(), "abc");
+        assert_eq!(c.response().text(), "/uri/next");
+    }
+
+    // RFC 9112 §3.2.4: the asterisk-form is valid for OPTIONS.
+    fn options_asterisk_form_is_accepted(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send("OPTIONS * HTTP/1.1\r\nHost: test\r\n\r\n");
+        assert_eq!(c.response().status, 404, "the test service has no route for *");
+    }
 }

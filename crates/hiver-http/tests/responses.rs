@@ -123,4 +123,17 @@ both_drivers! {
         c.send(get("/uri/next"));
         assert_eq!(c.response().text(), "/uri/next", "stray chunk bytes after HEAD?");
     }
+
+    // The Date cache must move on: two answers more than a second apart differ.
+    fn date_advances(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send(get("/"));
+        let first = c.response();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        c.send(get("/"));
+        let second = c.response();
+        assert_date_and_server(&second);
+        assert_ne!(first.header("date"), second.header("date"));
+    }
 }
