@@ -15,7 +15,7 @@
 //!   HTML, redirects, status/header tuples and `Result`.
 //! - [`middleware`]: [`from_fn`](middleware::from_fn) and the [`Layer`](middleware::Layer)
 //!   trait, with a defined order.
-//! - [`Server`] / [`serve`]: start the workers; [`test`]: in-process client and real test
+//! - [`Server`] / [`serve`]: start the workers; [`test`](mod@test): in-process client and real test
 //!   server.
 //!
 //! # Examples

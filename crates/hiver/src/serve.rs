@@ -1,5 +1,6 @@
 //! Serving a router on every core.
 
+use std::ffi::OsString;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::rc::Rc;
@@ -159,19 +160,24 @@ impl Server {
         if self.driver_forced {
             return Ok(());
         }
-        let Some(value) = std::env::var_os(DRIVER_ENV) else {
-            return Ok(());
-        };
-        let text = value.to_str().ok_or_else(|| {
-            Error::config(format!("{DRIVER_ENV}={value:?} is not valid UTF-8"), None)
-        })?;
-        if text.is_empty() {
-            return Ok(());
-        }
-        text.parse::<Driver>()
-            .map(|_| ())
-            .map_err(|e| Error::config(format!("invalid {DRIVER_ENV}"), Some(e.into())))
+        check_driver_value(std::env::var_os(DRIVER_ENV))
     }
+}
+
+/// Validates a `HIVER_DRIVER` value; unset or empty means "auto". Pure, for tests.
+fn check_driver_value(value: Option<OsString>) -> Result<(), Error> {
+    let Some(value) = value else {
+        return Ok(());
+    };
+    let text = value
+        .to_str()
+        .ok_or_else(|| Error::config(format!("{DRIVER_ENV}={value:?} is not valid UTF-8"), None))?;
+    if text.is_empty() {
+        return Ok(());
+    }
+    text.parse::<Driver>()
+        .map(|_| ())
+        .map_err(|e| Error::config(format!("invalid {DRIVER_ENV}"), Some(e.into())))
 }
 
 /// Sorts a runtime start-up error into bind, configuration and runtime failures.
@@ -205,4 +211,32 @@ fn classify(addr: &str, err: io::Error) -> Error {
 /// ```
 pub fn serve<A: ToSocketAddrs + std::fmt::Debug>(addr: A, router: Router) -> Result<(), Error> {
     Server::bind(addr).run(router)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn driver_env_values() {
+        assert!(check_driver_value(None).is_ok());
+        assert!(check_driver_value(Some("".into())).is_ok());
+        assert!(check_driver_value(Some("uring".into())).is_ok());
+        assert!(check_driver_value(Some("epoll".into())).is_ok());
+        let err = check_driver_value(Some("kqueue".into())).unwrap_err();
+        assert!(err.is_config());
+        assert!(
+            err.to_string().starts_with("invalid HIVER_DRIVER: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn runtime_errors_are_classified() {
+        let e = |kind| classify("a", io::Error::from(kind));
+        assert!(e(io::ErrorKind::AddrInUse).is_bind());
+        assert!(e(io::ErrorKind::PermissionDenied).is_bind());
+        assert!(e(io::ErrorKind::InvalidInput).is_config());
+        assert!(e(io::ErrorKind::Unsupported).is_runtime());
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hiver::extract::rejection::{JsonRejection, QueryRejection};
 use hiver::extract::{ConnectInfo, Extension, Form, FromRef, MatchedPath, Path, Query, State};
 use hiver::http::request::Parts;
-use hiver::http::{HeaderMap, Method, StatusCode, Uri, Version};
+use hiver::http::{HeaderMap, Method, Uri, Version};
 use hiver::routing::{get, post};
 use hiver::test::{TestClient, TestResponse};
 use hiver::{Bytes, Json, Request, Router};
