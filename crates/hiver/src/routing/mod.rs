@@ -263,6 +263,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// ```
     pub fn match_route(&self, method: &Method, path: &str) -> Option<RouteMatch<'_>> {
         let matched = self.table.at(path).ok()?;
+        // The table only holds indices into `routes` (both are built together).
         let (pattern, method_router) = &self.routes[*matched.value];
         Some(RouteMatch::new(
             pattern,

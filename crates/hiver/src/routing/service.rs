@@ -49,14 +49,19 @@ impl RouterService {
     /// Routes and answers one request.
     pub fn dispatch(&self, mut req: Request) -> ResponseFuture {
         let matched = match self.inner.table.at(req.uri().path()) {
-            Ok(m) => Some((*m.value, PathParams::from_raw(m.params.iter()))),
+            // Static routes (the hot ones) skip decoding and its allocation.
+            Ok(m) if m.params.is_empty() => Some((*m.value, None)),
+            Ok(m) => Some((*m.value, Some(PathParams::from_raw(m.params.iter())))),
             Err(_) => None,
         };
         let Some((index, params)) = matched else {
             return self.inner.fallback.call(req);
         };
+        // The table only holds indices into `routes` (both are built together).
         let (pattern, methods) = &self.inner.routes[index];
-        req.extensions_mut().insert(params);
+        if let Some(params) = params {
+            req.extensions_mut().insert(params);
+        }
         req.extensions_mut().insert(pattern.clone());
         methods.call(req)
     }

@@ -57,7 +57,7 @@ impl<T: DeserializeOwned, S> FromRequestParts<S> for Path<T> {
             return Err(PathRejection::new(
                 Kind::Missing,
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "No paths parameters found for matched route",
+                "No path parameters found for matched route",
             ));
         };
         Path::from_params(params)
