@@ -59,7 +59,9 @@ fn params_are_percent_decoded() {
 #[test]
 fn unknown_path_is_404_and_query_is_ignored_by_routing() {
     let c = TestClient::new(app());
-    assert_eq!(c.get("/nope").send().status(), 404);
+    let res = c.get("/nope").send();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.text(), "404 Not Found: no route for /nope");
     assert_eq!(c.get("/users/1/extra").send().status(), 404);
     assert_eq!(c.get("/users?x=1").send().text(), "list");
 }
@@ -70,6 +72,10 @@ fn wrong_method_is_405_with_allow() {
     let res = c.put("/users").send();
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(res.header("allow"), Some("GET,HEAD,POST"));
+    assert_eq!(
+        res.text(),
+        "405 Method Not Allowed: PUT is not routed for /users (see the Allow header)"
+    );
     let res = c.post("/users/7").send();
     assert_eq!(res.status(), 405);
     assert_eq!(res.header("allow"), Some("GET,HEAD,DELETE"));

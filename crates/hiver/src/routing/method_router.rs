@@ -48,7 +48,14 @@ impl<S> std::fmt::Debug for MethodRouter<S> {
 }
 
 fn method_not_allowed() -> Route {
-    Route::new(|_req| async { StatusCode::METHOD_NOT_ALLOWED.into_response() })
+    Route::new(|req: Request| async move {
+        let reason = format!(
+            "405 Method Not Allowed: {} is not routed for {} (see the Allow header)",
+            req.method(),
+            req.uri().path()
+        );
+        (StatusCode::METHOD_NOT_ALLOWED, reason).into_response()
+    })
 }
 
 macro_rules! method_fns {

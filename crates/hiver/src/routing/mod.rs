@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use http::{Method, StatusCode};
 
+use crate::Request;
 use crate::extract::MatchedPath;
 use crate::handler::{Handler, into_endpoint};
 use crate::middleware::Layer;
@@ -91,7 +92,10 @@ impl<S: Clone + Send + Sync + 'static> Default for Router<S> {
 }
 
 fn not_found() -> Route {
-    Route::new(|_req| async { StatusCode::NOT_FOUND.into_response() })
+    Route::new(|req: Request| async move {
+        let reason = format!("404 Not Found: no route for {}", req.uri().path());
+        (StatusCode::NOT_FOUND, reason).into_response()
+    })
 }
 
 impl<S: Clone + Send + Sync + 'static> Router<S> {
