@@ -1,1 +1,119 @@
 //! The JavaScript engine trait and its backends.
+//!
+//! An [`EngineFactory`] turns a loaded [`Bundle`] into one [`Engine`] (a JS context with the
+//! bundle evaluated once) per render thread. The render pool and the page cache only see these
+//! traits, so a V8 backend can be added next to [`QuickJs`] without touching either.
+//!
+//! # The bundle contract
+//!
+//! The bundle is a classic script (esbuild `--format=iife`) that defines
+//! `globalThis.render(url, props)`. `props` is the parsed JSON object the caller passed (it
+//! crosses into JavaScript as a JSON string argument and is parsed there; it is never spliced
+//! into source). `render` returns one of:
+//!
+//! - a string of HTML,
+//! - an object `{ html, head = "", status = 200 }`,
+//! - a `Promise` of either. Microtasks and zero-delay timers run until it settles.
+//!
+//! # Globals provided
+//!
+//! Every backend evaluates the same prelude ([`PRELUDE`]) before the bundle. It defines what
+//! React 19's and Preact's server renderers touch:
+//!
+//! | global | behaviour |
+//! |---|---|
+//! | `console.{log,info,warn,error,debug,trace}` | to `tracing` (target `hiver_ssr::js`) at the matching level |
+//! | `queueMicrotask(fn)` | a microtask; a throw is logged with `console.error` |
+//! | `setTimeout(fn, delay, ...args)` / `clearTimeout(id)` | every delay counts as zero: timers run after the microtask queue drains and before the result is read; leftover timers are dropped after each render |
+//! | `TextEncoder` / `TextDecoder` | UTF-8 only, `decode(..., { stream: true })` supported |
+//! | `process.env.NODE_ENV` | `"production"` (only `process.env` exists) |
+//! | `globalThis` | the engine's own |
+//!
+//! Deliberately absent: `window`, `self` and `document` (libraries would take the browser
+//! path), `setInterval`, `setImmediate`, `URL` and `fetch`.
+//!
+//! # Budgets
+//!
+//! Each render runs under [`Limits`]: a wall-clock time limit enforced from inside the
+//! interpreter (an infinite loop ends with [`RenderError::is_timeout`]), a memory limit per
+//! context ([`RenderError::is_memory`]) and a stack limit
+//! ([`RenderError::is_stack_overflow`]). A context that hit one of them is discarded by the
+//! pool and a fresh one is built from the same bundle.
+
+mod bundle;
+mod error;
+mod quickjs;
+
+use std::time::Duration;
+
+pub use bundle::Bundle;
+pub use error::{BundleError, RenderError};
+pub use quickjs::QuickJs;
+
+/// The JavaScript prelude every backend evaluates before the bundle (see the module docs).
+///
+/// It is a single function expression; the host calls it with `{ log(level, message) }` and
+/// keeps the returned `{ render, finish, runTimers, clearTimers }`.
+pub const PRELUDE: &str = include_str!("engine/prelude.js");
+
+/// The budgets of one engine context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Wall-clock time one render (or loading the bundle) may take.
+    pub time: Duration,
+    /// Bytes the context's heap may use; the engine's allocator refuses more.
+    pub memory: usize,
+    /// Bytes of native stack the interpreter may use. The render thread's own stack is sized
+    /// larger than this.
+    pub stack: usize,
+}
+
+impl Default for Limits {
+    /// 2 s, 64 MiB, 1 MiB.
+    fn default() -> Self {
+        Limits {
+            time: Duration::from_secs(2),
+            memory: 64 << 20,
+            stack: 1 << 20,
+        }
+    }
+}
+
+/// What one successful render produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The rendered HTML fragment (the application's root markup).
+    pub html: String,
+    /// Markup for `<head>` (title, meta tags); empty when `render` returned a plain string.
+    pub head: String,
+    /// The HTTP status the page asks for; 200 unless `render` returned one.
+    pub status: u16,
+}
+
+/// One JavaScript context with the bundle loaded, owned by one render thread.
+///
+/// Engines are not `Send`: they are created on the thread that uses them.
+pub trait Engine {
+    /// Renders `url` with `props_json` (a JSON text) under the context's time budget.
+    ///
+    /// # Errors
+    ///
+    /// See [`RenderError`]. After a timeout, memory, stack or crash error the caller drops this
+    /// engine and creates a new one.
+    fn render(&mut self, url: &str, props_json: &str) -> Result<Page, RenderError>;
+}
+
+/// Creates engines: one per render thread, and one more to validate a bundle before use.
+pub trait EngineFactory: Send + Sync {
+    /// Creates a context, evaluates the prelude and `bundle` once, and checks that
+    /// `globalThis.render` is a function.
+    ///
+    /// # Errors
+    ///
+    /// A [`BundleError`] naming the file, line and JS message when the bundle does not load.
+    fn create(&self, bundle: &Bundle, limits: &Limits) -> Result<Box<dyn Engine>, BundleError>;
+
+    /// A short name for logs, e.g. `"quickjs"`.
+    fn name(&self) -> &'static str;
+}

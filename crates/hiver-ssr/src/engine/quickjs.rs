@@ -1,0 +1,229 @@
+//! The QuickJS backend (via `rquickjs`): one runtime and one context per render thread.
+
+mod failure;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use rquickjs::context::EvalOptions;
+use rquickjs::promise::PromiseState;
+use rquickjs::{
+    Array, CatchResultExt, Context, Ctx, FromJs, Function, Object, Persistent, Runtime, Value,
+};
+
+use super::{Bundle, BundleError, Engine, EngineFactory, Limits, PRELUDE, Page, RenderError};
+use failure::Failure;
+
+/// The QuickJS engine factory (QuickJS-ng, compiled from C source by `rquickjs`).
+///
+/// Each context costs about 1 MB plus what the bundle allocates.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QuickJs;
+
+/// The deadline the interrupt handler checks; shared between the engine and the handler that
+/// QuickJS calls every few thousand bytecodes.
+#[derive(Debug, Default)]
+struct Budget {
+    deadline: Cell<Option<Instant>>,
+    /// Set by the interrupt handler when it stopped the script, so a timeout is told apart
+    /// from an ordinary `InternalError`.
+    fired: Cell<bool>,
+}
+
+impl Budget {
+    fn start(&self, time: Duration) {
+        self.fired.set(false);
+        self.deadline.set(Some(Instant::now() + time));
+    }
+
+    fn stop(&self) {
+        self.deadline.set(None);
+    }
+
+    fn expired(&self) -> bool {
+        self.deadline.get().is_some_and(|d| Instant::now() >= d)
+    }
+
+    fn fired(&self) -> bool {
+        self.fired.get()
+    }
+
+    fn interrupt(&self) -> bool {
+        let stop = self.expired();
+        if stop {
+            self.fired.set(true);
+        }
+        stop
+    }
+}
+
+/// A QuickJS context with the prelude and bundle loaded.
+struct QuickJsEngine {
+    // Field order is drop order: the saved prelude API and the context go before the runtime.
+    /// The object the prelude returned: `{ render, finish, runTimers, clearTimers }`.
+    api: Persistent<Object<'static>>,
+    context: Context,
+    _runtime: Runtime,
+    budget: Rc<Budget>,
+    time: Duration,
+}
+
+impl EngineFactory for QuickJs {
+    fn create(&self, bundle: &Bundle, limits: &Limits) -> Result<Box<dyn Engine>, BundleError> {
+        let name = bundle.name();
+        let engine_error = |e: rquickjs::Error| BundleError::engine(name, e.to_string());
+        let runtime = Runtime::new().map_err(engine_error)?;
+        runtime.set_memory_limit(limits.memory);
+        runtime.set_max_stack_size(limits.stack);
+        let budget = Rc::new(Budget::default());
+        let handler_budget = Rc::clone(&budget);
+        runtime.set_interrupt_handler(Some(Box::new(move || handler_budget.interrupt())));
+        let context = Context::full(&runtime).map_err(engine_error)?;
+        budget.start(limits.time);
+        let api = context.with(|ctx| load(&ctx, bundle, &budget));
+        budget.stop();
+        Ok(Box::new(QuickJsEngine {
+            api: api?,
+            context,
+            _runtime: runtime,
+            budget,
+            time: limits.time,
+        }))
+    }
+
+    fn name(&self) -> &'static str {
+        "quickjs"
+    }
+}
+
+impl Engine for QuickJsEngine {
+    fn render(&mut self, url: &str, props_json: &str) -> Result<Page, RenderError> {
+        self.budget.start(self.time);
+        let budget = &self.budget;
+        let result = self.context.with(|ctx| {
+            let api = self.api.clone().restore(&ctx).catch(&ctx);
+            let api = api.map_err(|e| Failure::classify(&ctx, e, budget))?;
+            let page = render_page(&ctx, &api, url, props_json, budget);
+            tidy(&ctx, &api, budget);
+            page
+        });
+        self.budget.stop();
+        result.map_err(Failure::into_render_error)
+    }
+}
+
+/// Evaluates the prelude and the bundle, then checks for `globalThis.render`.
+fn load<'js>(
+    ctx: &Ctx<'js>,
+    bundle: &Bundle,
+    budget: &Budget,
+) -> Result<Persistent<Object<'static>>, BundleError> {
+    let file = bundle.name();
+    let fail = |e| Failure::classify(ctx, e, budget).into_bundle_error(file);
+    let api = install_prelude(ctx).catch(ctx).map_err(fail)?;
+    eval::<()>(ctx, bundle.source(), file)
+        .catch(ctx)
+        .map_err(fail)?;
+    run_microtasks(ctx, budget);
+    if budget.fired() {
+        return Err(BundleError::timeout(file));
+    }
+    let render: Value = ctx.globals().get("render").catch(ctx).map_err(fail)?;
+    if !render.is_function() {
+        return Err(BundleError::no_render(file));
+    }
+    Ok(Persistent::save(ctx, api))
+}
+
+fn install_prelude<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
+    let prelude: Function = eval(ctx, PRELUDE, "hiver-prelude.js")?;
+    let host = Object::new(ctx.clone())?;
+    host.set("log", Function::new(ctx.clone(), host_log)?)?;
+    prelude.call((host,))
+}
+
+fn eval<'js, V: FromJs<'js>>(ctx: &Ctx<'js>, source: &str, file: &str) -> rquickjs::Result<V> {
+    let mut options = EvalOptions::default();
+    options.global = true;
+    options.strict = false;
+    options.filename = Some(file.to_owned());
+    ctx.eval_with_options(source, options)
+}
+
+fn host_log(level: i32, message: String) {
+    match level {
+        0 => tracing::trace!(target: "hiver_ssr::js", "{message}"),
+        1 => tracing::debug!(target: "hiver_ssr::js", "{message}"),
+        2 => tracing::info!(target: "hiver_ssr::js", "{message}"),
+        3 => tracing::warn!(target: "hiver_ssr::js", "{message}"),
+        _ => tracing::error!(target: "hiver_ssr::js", "{message}"),
+    }
+}
+
+fn render_page<'js>(
+    ctx: &Ctx<'js>,
+    api: &Object<'js>,
+    url: &str,
+    props_json: &str,
+    budget: &Budget,
+) -> Result<Page, Failure> {
+    let fail = |e| Failure::classify(ctx, e, budget);
+    let render: Function = api.get("render").catch(ctx).map_err(fail)?;
+    let value: Value = render.call((url, props_json)).catch(ctx).map_err(fail)?;
+    let value = settle(ctx, api, value, budget)?;
+    let finish: Function = api.get("finish").catch(ctx).map_err(fail)?;
+    let parts: Array = finish.call((value,)).catch(ctx).map_err(fail)?;
+    let html: String = parts.get(0).catch(ctx).map_err(fail)?;
+    let head: String = parts.get(1).catch(ctx).map_err(fail)?;
+    let status: u16 = parts.get(2).catch(ctx).map_err(fail)?;
+    Ok(Page { html, head, status })
+}
+
+/// Drives microtasks and zero-delay timers until `value` (if a promise) settles.
+fn settle<'js>(
+    ctx: &Ctx<'js>,
+    api: &Object<'js>,
+    value: Value<'js>,
+    budget: &Budget,
+) -> Result<Value<'js>, Failure> {
+    let fail = |e| Failure::classify(ctx, e, budget);
+    let Some(promise) = value.as_promise().cloned() else {
+        return Ok(value);
+    };
+    let run_timers: Function = api.get("runTimers").catch(ctx).map_err(fail)?;
+    loop {
+        if promise.state() != PromiseState::Pending {
+            // The state is settled, so `result` is `Some`.
+            let settled = promise
+                .result::<Value>()
+                .unwrap_or(Err(rquickjs::Error::Unknown));
+            return settled.catch(ctx).map_err(fail);
+        }
+        if budget.expired() {
+            budget.fired.set(true);
+            return Err(Failure::Timeout);
+        }
+        if ctx.execute_pending_job() {
+            continue;
+        }
+        let ran: bool = run_timers.call(()).catch(ctx).map_err(fail)?;
+        if !ran {
+            // Nothing is queued and this engine has no I/O: the promise can never settle.
+            return Err(Failure::Timeout);
+        }
+    }
+}
+
+/// Leaves the context as the next render expects it: no timers, no queued microtasks.
+fn tidy<'js>(ctx: &Ctx<'js>, api: &Object<'js>, budget: &Budget) {
+    if let Ok(clear) = api.get::<_, Function>("clearTimers") {
+        // A failure here means the context is already failing; the render's own error wins.
+        let _ = clear.call::<_, ()>(());
+    }
+    run_microtasks(ctx, budget);
+}
+
+fn run_microtasks(ctx: &Ctx<'_>, budget: &Budget) {
+    while !budget.interrupt() && ctx.execute_pending_job() {}
+}

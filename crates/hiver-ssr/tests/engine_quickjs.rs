@@ -1,0 +1,230 @@
+//! The QuickJS engine on its own: the JS contract, the prelude's globals, and load errors.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hiver_ssr::engine::{Bundle, Engine, EngineFactory, Limits, Page, QuickJs};
+use serde_json::json;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.time = Duration::from_millis(300);
+    limits
+}
+
+fn engine() -> Box<dyn Engine> {
+    let bundle = Bundle::from_file(fixture("basic.js")).expect("fixture exists");
+    match QuickJs.create(&bundle, &limits()) {
+        Ok(engine) => engine,
+        Err(e) => panic!("basic.js must load: {e}"),
+    }
+}
+
+fn render(engine: &mut Box<dyn Engine>, url: &str, props: serde_json::Value) -> Page {
+    match engine.render(url, &props.to_string()) {
+        Ok(page) => page,
+        Err(e) => panic!("{url} must render: {e}"),
+    }
+}
+
+/// The 1-based line of the first line of `file` containing `needle`.
+fn line_of(file: &str, needle: &str) -> u32 {
+    let text = std::fs::read_to_string(fixture(file)).expect("fixture exists");
+    let index = text
+        .lines()
+        .position(|l| l.contains(needle))
+        .expect("needle");
+    u32::try_from(index + 1).expect("small file")
+}
+
+#[test]
+fn string_result() {
+    let page = render(&mut engine(), "/string", json!({ "name": "Ada" }));
+    assert_eq!(page.html, "<h1>Hello Ada</h1>");
+    assert_eq!((page.head.as_str(), page.status), ("", 200));
+}
+
+#[test]
+fn promise_result() {
+    let page = render(&mut engine(), "/promise", json!({ "name": "Ada" }));
+    assert_eq!(page.html, "<p>async Ada</p>");
+}
+
+#[test]
+fn object_result_with_head_and_status() {
+    let page = render(&mut engine(), "/object", json!({}));
+    assert_eq!(page.html, "<main>missing</main>");
+    assert_eq!(page.head, "<title>Not found</title>");
+    assert_eq!(page.status, 404);
+}
+
+#[test]
+fn hostile_props_arrive_intact_as_data() {
+    let hostile =
+        "\"'`${globalThis.x = 1}`</script><script>alert(1)</script>\\ \u{2028}\u{2029} \0 é 😀";
+    let props = json!({ "text": hostile, "nested": { "k`${1}`": [hostile] } });
+    let page = render(&mut engine(), "/echo", props.clone());
+    let echoed: serde_json::Value = serde_json::from_str(&page.html).expect("echo is JSON");
+    assert_eq!(echoed, json!({ "url": "/echo", "props": props }));
+}
+
+#[test]
+fn timers_run_after_microtasks_and_clear_timeout_works() {
+    let page = render(&mut engine(), "/timers", json!({}));
+    assert_eq!(page.html, "sync,microtask,timeout");
+}
+
+#[test]
+fn text_encoder_and_decoder_round_trip_utf8() {
+    let text = "aé€😀\u{2028}";
+    let page = render(&mut engine(), "/text", json!({ "text": text }));
+    assert_eq!(page.html, format!("{text}|{}", text.len()));
+}
+
+#[test]
+fn prelude_globals_without_browser_globals() {
+    let page = render(&mut engine(), "/globals", json!({}));
+    let globals: serde_json::Value = serde_json::from_str(&page.html).expect("JSON");
+    assert_eq!(
+        globals,
+        json!({
+            "window": "undefined", "self": "undefined", "document": "undefined",
+            "env": "production", "encoder": "function", "decoder": "function",
+            "microtask": "function",
+        })
+    );
+}
+
+#[test]
+fn console_calls_do_not_break_rendering() {
+    let page = render(&mut engine(), "/console", json!({}));
+    assert_eq!(page.html, "logged");
+}
+
+#[test]
+fn thrown_error_is_js_with_file_line_and_stack() {
+    let err = engine().render("/throw", "{}").expect_err("throws");
+    assert!(err.is_js(), "{err}");
+    assert_eq!(err.message(), "TypeError: bad props");
+    assert!(err.file().expect("file").ends_with("basic.js"));
+    assert_eq!(err.line(), Some(line_of("basic.js", "bad props")));
+    assert!(err.js_stack().expect("stack").contains("basic.js"));
+}
+
+#[test]
+fn rejected_promise_is_js_error() {
+    let err = engine().render("/reject", "{}").expect_err("rejects");
+    assert!(err.is_js());
+    assert_eq!(err.message(), "Error: async failure");
+}
+
+#[test]
+fn non_page_result_is_js_error() {
+    let err = engine()
+        .render("/bad-result", "{}")
+        .expect_err("42 is no page");
+    assert!(err.is_js());
+    assert!(err.message().contains("got number"), "{}", err.message());
+}
+
+#[test]
+fn promise_that_never_settles_is_a_timeout() {
+    let err = engine().render("/never", "{}").expect_err("never settles");
+    assert!(err.is_timeout(), "{err}");
+}
+
+#[test]
+fn infinite_loop_ends_at_the_deadline() {
+    let started = std::time::Instant::now();
+    let err = engine().render("/loop", "{}").expect_err("loops");
+    assert!(err.is_timeout(), "{err}");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn infinite_loop_inside_a_microtask_ends_at_the_deadline() {
+    let err = engine().render("/loop-async", "{}").expect_err("loops");
+    assert!(err.is_timeout(), "{err}");
+}
+
+#[test]
+fn missing_file_names_the_file() {
+    let err = Bundle::from_file(fixture("does_not_exist.js")).expect_err("missing");
+    assert!(err.is_io());
+    assert!(err.to_string().contains("does_not_exist.js: "), "{err}");
+}
+
+fn load_error(file: &str) -> hiver_ssr::engine::BundleError {
+    let bundle = Bundle::from_file(fixture(file)).expect("fixture exists");
+    match QuickJs.create(&bundle, &limits()) {
+        Ok(_) => panic!("{file} must not load"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn syntax_error_names_file_line_and_message() {
+    let err = load_error("bad_syntax.js");
+    assert!(err.is_js());
+    assert!(err.file().ends_with("bad_syntax.js"));
+    assert_eq!(err.line(), Some(3));
+    assert!(
+        err.message().starts_with("SyntaxError: "),
+        "{}",
+        err.message()
+    );
+    assert!(
+        err.to_string().contains("bad_syntax.js:3: SyntaxError: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn throw_at_load_names_file_line_and_message() {
+    let err = load_error("throws_at_load.js");
+    assert!(err.is_js());
+    assert_eq!(err.line(), Some(2));
+    assert!(
+        err.to_string()
+            .ends_with("throws_at_load.js:2: Error: cannot start: missing config"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_render_function_is_reported() {
+    let err = load_error("no_render.js");
+    assert!(err.is_missing_render());
+    assert!(err.to_string().contains("no_render.js: "), "{err}");
+}
+
+#[test]
+fn infinite_loop_at_load_is_a_timeout() {
+    let bundle = Bundle::from_source("spin.js", "while (true) {}\nglobalThis.render = () => ''");
+    let err = QuickJs.create(&bundle, &limits()).err().expect("spins");
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(err.file(), "spin.js");
+}
+
+#[test]
+fn bundle_source_from_memory_uses_its_name_in_errors() {
+    let bundle = Bundle::from_source("inline.js", "\n\nglobalThis.render = () => {;");
+    let err = QuickJs
+        .create(&bundle, &limits())
+        .err()
+        .expect("bad syntax");
+    assert!(
+        err.to_string().starts_with("inline.js:3: SyntaxError"),
+        "{err}"
+    );
+}
