@@ -1,0 +1,354 @@
+//! `WorkerCache`: one worker's L1 in front of the shared cache, and the lookup itself.
+
+use std::cell::RefCell;
+use std::error::Error;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::HeaderMap;
+
+use super::entry::Entry;
+use super::error::CacheError;
+use super::flight::{FlightGuard, Landing, Role, SharedError};
+use super::key::CacheKey;
+use super::lru::Lru;
+use super::metrics::bump;
+use super::page::Page;
+use super::page_cache::PageCache;
+use super::policy::{CachePolicy, Freshness};
+use super::shared::Shared;
+
+/// What a lookup did, for logs, metrics and response headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Served from this worker's L1.
+    HitL1,
+    /// Served from the shared L2.
+    HitL2,
+    /// Nothing usable was cached; this request rendered the page.
+    Miss,
+    /// Nothing usable was cached; this request waited for another request's render.
+    Coalesced,
+    /// The page was stale but within its stale-while-revalidate window: served at once while
+    /// one background render refreshes it.
+    Stale,
+    /// The render failed and the stale page was served (within stale-if-error).
+    StaleOnError,
+    /// The request bypassed the cache (credentials, or a no-store route) and was rendered.
+    Bypass,
+}
+
+/// A served page, how it was obtained, and possibly a background refresh to spawn.
+#[must_use = "a Served may carry a refresh future that must be spawned"]
+pub struct Served {
+    page: Page,
+    outcome: Outcome,
+    refresh: Option<Refresh>,
+}
+
+impl Served {
+    fn new(page: Page, outcome: Outcome) -> Self {
+        Self {
+            page,
+            outcome,
+            refresh: None,
+        }
+    }
+
+    /// The page to answer with.
+    pub fn page(&self) -> &Page {
+        &self.page
+    }
+
+    /// What the lookup did.
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+
+    /// The background refresh to spawn on the worker (only with [`Outcome::Stale`], and only
+    /// for the one request that won the refresh). Dropping it unpolled gives up the refresh;
+    /// a later request starts another.
+    pub fn take_refresh(&mut self) -> Option<Refresh> {
+        self.refresh.take()
+    }
+
+    /// The page, dropping the outcome (and any refresh).
+    pub fn into_page(self) -> Page {
+        self.page
+    }
+}
+
+impl fmt::Debug for Served {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Served")
+            .field("outcome", &self.outcome)
+            .field("page", &self.page)
+            .field("refresh", &self.refresh.is_some())
+            .finish()
+    }
+}
+
+/// A background refresh of a stale page: renders once and stores the result. Not `Send`
+/// (the render closure need not be): spawn it on the worker that got it, e.g.
+/// `compio::runtime::spawn(refresh).detach()`.
+#[must_use = "a refresh does nothing unless spawned or awaited"]
+pub struct Refresh(Pin<Box<dyn Future<Output = ()>>>);
+
+impl Future for Refresh {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl fmt::Debug for Refresh {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Refresh")
+    }
+}
+
+/// What L2 holds for a key, judged against purges, generation and age.
+enum Found {
+    Fresh(Arc<Entry>),
+    Revalidate(Arc<Entry>),
+    ErrorOnly(Arc<Entry>),
+    Missing,
+}
+
+/// One worker's cache: a private LRU (L1, no locks) over the shared [`PageCache`]. Create it
+/// on the worker with [`PageCache::worker`]; share it between that worker's requests by
+/// reference or `Rc`.
+pub struct WorkerCache {
+    shared: Arc<Shared>,
+    /// Touched only by this worker's lookups; never borrowed across an await.
+    l1: RefCell<Lru<Arc<Entry>>>,
+}
+
+impl fmt::Debug for WorkerCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkerCache")
+            .field("l1_len", &self.l1_len())
+            .finish()
+    }
+}
+
+impl WorkerCache {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        let l1 = RefCell::new(Lru::new(shared.l1_entries));
+        Self { shared, l1 }
+    }
+
+    /// The shared cache this worker cache belongs to (for purges and metrics).
+    pub fn cache(&self) -> PageCache {
+        PageCache::from_shared(self.shared.clone())
+    }
+
+    /// Entries in this worker's L1, including ones purged but not yet looked up again.
+    pub fn l1_len(&self) -> usize {
+        self.l1.borrow().len()
+    }
+
+    /// Answers a request for `key` from L1, L2, or by calling `render` (once per key across
+    /// all workers, however many requests miss at the same time).
+    ///
+    /// Requests the bypass rules select (from `request` headers) and `no_store` routes are
+    /// rendered directly and never stored. A stale page within the SWR window is returned at
+    /// once with a [`Refresh`] for the caller to spawn. Render errors are never cached.
+    ///
+    /// # Errors
+    ///
+    /// The render (this request's, or the one it waited for) failed and no stale page was
+    /// allowed to stand in.
+    pub async fn serve<F, Fut, E>(
+        &self,
+        key: &CacheKey,
+        policy: &CachePolicy,
+        request: &HeaderMap,
+        render: F,
+    ) -> Result<Served, CacheError>
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<Page, E>> + 'static,
+        E: Into<Box<dyn Error + Send + Sync>>,
+    {
+        if policy.is_no_store() || self.shared.bypass.should_bypass(request) {
+            return self.bypass(&render).await;
+        }
+        loop {
+            if let Some(entry) = self.l1_fresh(key) {
+                bump(&self.shared.counters.hits_l1);
+                return Ok(Served::new(entry.page.clone(), Outcome::HitL1));
+            }
+            let stale = match self.l2_lookup(key) {
+                Found::Fresh(entry) => return Ok(self.l2_hit(entry)),
+                Found::Revalidate(entry) => {
+                    return Ok(self.serve_stale(key, policy, &entry, render));
+                }
+                Found::ErrorOnly(entry) => Some(entry),
+                Found::Missing => None,
+            };
+            bump(&self.shared.counters.misses);
+            match self.shared.flights.join_or_lead(key) {
+                Role::Lead(guard) => return self.lead(key, policy, guard, &render, stale).await,
+                Role::Join(wait) => match wait.await {
+                    Landing::Ready(entry) => {
+                        bump(&self.shared.counters.coalesced);
+                        self.l1_put(&entry);
+                        return Ok(Served::new(entry.page.clone(), Outcome::Coalesced));
+                    }
+                    Landing::Failed(err) => return self.failed(err, stale, true),
+                    // The leader's request was cancelled: look again, maybe lead this time.
+                    Landing::Abandoned => continue,
+                },
+            }
+        }
+    }
+
+    async fn bypass<F, Fut, E>(&self, render: &F) -> Result<Served, CacheError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Page, E>>,
+        E: Into<Box<dyn Error + Send + Sync>>,
+    {
+        bump(&self.shared.counters.bypasses);
+        bump(&self.shared.counters.renders);
+        match render().await {
+            Ok(page) => Ok(Served::new(page, Outcome::Bypass)),
+            Err(err) => {
+                bump(&self.shared.counters.errors);
+                Err(CacheError::render(Arc::from(err.into()), false))
+            }
+        }
+    }
+
+    async fn lead<F, Fut, E>(
+        &self,
+        key: &CacheKey,
+        policy: &CachePolicy,
+        guard: FlightGuard,
+        render: &F,
+        stale: Option<Arc<Entry>>,
+    ) -> Result<Served, CacheError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Page, E>>,
+        E: Into<Box<dyn Error + Send + Sync>>,
+    {
+        // Read before rendering: a purge during the render must count against the result.
+        let epoch = self.shared.purges.epoch();
+        // Another leader may have stored the page between our L2 miss and taking the lead.
+        if let Found::Fresh(entry) = self.l2_lookup(key) {
+            guard.land(Landing::Ready(entry.clone()));
+            return Ok(self.l2_hit(entry));
+        }
+        bump(&self.shared.counters.renders);
+        match render().await {
+            Ok(page) => {
+                let entry = self.shared.store(key, page, policy, epoch);
+                guard.land(Landing::Ready(entry.clone()));
+                self.l1_put(&entry);
+                Ok(Served::new(entry.page.clone(), Outcome::Miss))
+            }
+            Err(err) => {
+                bump(&self.shared.counters.errors);
+                let err: SharedError = Arc::from(err.into());
+                guard.land(Landing::Failed(err.clone()));
+                self.failed(err, stale, false)
+            }
+        }
+    }
+
+    fn failed(
+        &self,
+        err: SharedError,
+        stale: Option<Arc<Entry>>,
+        coalesced: bool,
+    ) -> Result<Served, CacheError> {
+        match stale {
+            Some(entry) if self.shared.is_live(&entry) => {
+                bump(&self.shared.counters.stale_on_error);
+                Ok(Served::new(entry.page.clone(), Outcome::StaleOnError))
+            }
+            _ => Err(CacheError::render(err, coalesced)),
+        }
+    }
+
+    fn serve_stale<F, Fut, E>(
+        &self,
+        key: &CacheKey,
+        policy: &CachePolicy,
+        entry: &Entry,
+        render: F,
+    ) -> Served
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<Page, E>> + 'static,
+        E: Into<Box<dyn Error + Send + Sync>>,
+    {
+        bump(&self.shared.counters.stale_served);
+        let mut served = Served::new(entry.page.clone(), Outcome::Stale);
+        if let Some(guard) = self.shared.flights.try_lead(key) {
+            let (shared, key, policy) = (self.shared.clone(), key.clone(), *policy);
+            served.refresh = Some(Refresh(Box::pin(async move {
+                let epoch = shared.purges.epoch();
+                bump(&shared.counters.renders);
+                let landing = match render().await {
+                    Ok(page) => Landing::Ready(shared.store(&key, page, &policy, epoch)),
+                    Err(err) => {
+                        bump(&shared.counters.errors);
+                        Landing::Failed(Arc::from(err.into()))
+                    }
+                };
+                guard.land(landing);
+            })));
+        }
+        served
+    }
+
+    fn l1_fresh(&self, key: &CacheKey) -> Option<Arc<Entry>> {
+        let mut l1 = self.l1.borrow_mut();
+        let entry = l1.get(key)?.clone();
+        let now = self.shared.clock.now();
+        if self.shared.is_live(&entry) && entry.freshness(now) == Freshness::Fresh {
+            return Some(entry);
+        }
+        // L1 holds only fresh pages; stale ones are judged (and refreshed) through L2.
+        l1.remove(key);
+        None
+    }
+
+    fn l2_lookup(&self, key: &CacheKey) -> Found {
+        let Some(entry) = self.shared.l2.get(key) else {
+            return Found::Missing;
+        };
+        if !self.shared.is_live(&entry) {
+            self.shared.l2.invalidate(key);
+            return Found::Missing;
+        }
+        match entry.freshness(self.shared.clock.now()) {
+            Freshness::Fresh => Found::Fresh(entry),
+            Freshness::Revalidate => Found::Revalidate(entry),
+            Freshness::ErrorOnly => Found::ErrorOnly(entry),
+            Freshness::Dead => Found::Missing,
+        }
+    }
+
+    fn l2_hit(&self, entry: Arc<Entry>) -> Served {
+        bump(&self.shared.counters.hits_l2);
+        self.l1_put(&entry);
+        Served::new(entry.page.clone(), Outcome::HitL2)
+    }
+
+    fn l1_put(&self, entry: &Arc<Entry>) {
+        let now = self.shared.clock.now();
+        if self.shared.is_live(entry) && entry.freshness(now) == Freshness::Fresh {
+            self.l1
+                .borrow_mut()
+                .insert(entry.key.clone(), entry.clone());
+        }
+    }
+}
