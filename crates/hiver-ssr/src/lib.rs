@@ -4,3 +4,6 @@
 pub mod cache;
 pub mod engine;
 pub mod pool;
+
+pub use engine::{Bundle, BundleError, RenderError};
+pub use pool::{PendingRender, RenderPool, RenderPoolBuilder, Rendered};

@@ -1,1 +1,438 @@
 //! The render pool: N threads, each owning one engine context, fed by a bounded queue.
+//!
+//! ```no_run
+//! use hiver_ssr::pool::RenderPool;
+//! use std::time::Duration;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let pool = RenderPool::builder()
+//!     .threads(2)
+//!     .time_limit(Duration::from_millis(500))
+//!     .build_file("dist/server/entry.js")?;
+//! let page = pool.render_blocking("/hello", &serde_json::json!({ "name": "world" }))?;
+//! assert_eq!(page.status, 200);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`RenderPool::submit`] never blocks: with the queue full it fails at once with
+//! [`RenderError::is_queue_full`]. The [`PendingRender`] it returns is a plain `Future` (no
+//! async runtime needed), so it can be awaited on any executor, including a compio worker.
+//!
+//! Core pinning of render threads is not done here: the OS places them.
+
+mod metrics;
+mod watch;
+mod worker;
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use metrics::{LATENCY_BUCKETS, LatencyHistogram, MetricsSnapshot};
+pub use watch::Watcher;
+
+use crate::engine::{Bundle, BundleError, EngineFactory, Limits, Page, QuickJs, RenderError};
+use metrics::Metrics;
+use worker::Worker;
+
+/// Extra native stack each render thread gets on top of the interpreter's stack limit, for
+/// the Rust frames below the interpreter.
+const THREAD_STACK_MARGIN: usize = 2 << 20;
+
+/// A rendered page, tagged with the bundle generation that rendered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The rendered HTML fragment.
+    pub html: String,
+    /// Markup for `<head>`; empty when the bundle returned a plain string.
+    pub head: String,
+    /// The HTTP status the page asks for.
+    pub status: u16,
+    /// The bundle generation (see [`RenderPool::generation`]); a cache drops entries rendered
+    /// by an older one.
+    pub generation: u64,
+}
+
+impl Rendered {
+    fn new(page: Page, generation: u64) -> Self {
+        let Page { html, head, status } = page;
+        Rendered {
+            html,
+            head,
+            status,
+            generation,
+        }
+    }
+}
+
+/// A queued render. Await it, or call [`wait`](Self::wait) outside async code. Dropping it
+/// cancels the render if no thread has started it yet.
+#[derive(Debug)]
+#[must_use = "a render is only useful if its result is awaited"]
+pub struct PendingRender {
+    reply: flume::Receiver<Result<Rendered, RenderError>>,
+    /// Created on first poll; it holds its own handle on `reply`.
+    future: Option<flume::r#async::RecvFut<'static, Result<Rendered, RenderError>>>,
+}
+
+impl PendingRender {
+    /// Blocks the calling thread until the render finishes.
+    ///
+    /// # Errors
+    ///
+    /// The render's [`RenderError`]; [`RenderError::is_shut_down`] if the pool went away.
+    pub fn wait(self) -> Result<Rendered, RenderError> {
+        self.reply
+            .recv()
+            .unwrap_or_else(|_| Err(RenderError::shut_down()))
+    }
+}
+
+impl Future for PendingRender {
+    type Output = Result<Rendered, RenderError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let reply = &this.reply;
+        let future = this
+            .future
+            .get_or_insert_with(|| reply.clone().into_recv_async());
+        Pin::new(future)
+            .poll(cx)
+            .map(|r| r.unwrap_or_else(|_| Err(RenderError::shut_down())))
+    }
+}
+
+/// One queued render.
+struct Job {
+    url: String,
+    props_json: String,
+    reply: flume::Sender<Result<Rendered, RenderError>>,
+}
+
+/// A bundle and its generation number.
+struct Loaded {
+    bundle: Bundle,
+    generation: u64,
+}
+
+/// State shared by the pool handle, its render threads and a [`Watcher`].
+struct Shared {
+    /// Builds a context on each render thread, and validates bundles on reload.
+    factory: Box<dyn EngineFactory>,
+    limits: Limits,
+    /// The bundle threads should run; replaced by `reload`, read when a thread (re)builds.
+    current: Mutex<Arc<Loaded>>,
+    /// `current.generation`, readable without the lock: threads compare it before each job.
+    generation: AtomicU64,
+    /// Serialises reloads so generations follow the order bundles were validated in.
+    reload_lock: Mutex<()>,
+    /// Set when the pool is dropped: queued jobs are answered with a shut-down error.
+    stopping: AtomicBool,
+    metrics: Metrics,
+}
+
+impl Shared {
+    fn loaded(&self) -> Arc<Loaded> {
+        Arc::clone(&self.current.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn reload(&self, bundle: Bundle) -> Result<u64, BundleError> {
+        let _serial = self
+            .reload_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        drop(self.factory.create(&bundle, &self.limits)?);
+        let generation = self.generation.load(Ordering::Acquire) + 1;
+        let loaded = Arc::new(Loaded { bundle, generation });
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = loaded;
+        // Published after `current`, so a thread that sees the new number finds the new bundle.
+        self.generation.store(generation, Ordering::Release);
+        self.metrics.reloaded();
+        tracing::info!(generation, "render pool reloaded its bundle");
+        Ok(generation)
+    }
+}
+
+/// Configures and starts a [`RenderPool`].
+pub struct RenderPoolBuilder {
+    threads: usize,
+    queue_capacity: usize,
+    limits: Limits,
+    factory: Box<dyn EngineFactory>,
+}
+
+impl std::fmt::Debug for RenderPoolBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderPoolBuilder")
+            .field("threads", &self.threads)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("limits", &self.limits)
+            .field("engine", &self.factory.name())
+            .finish()
+    }
+}
+
+impl Default for RenderPoolBuilder {
+    fn default() -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        RenderPoolBuilder {
+            threads,
+            queue_capacity: 512,
+            limits: Limits::default(),
+            factory: Box::new(QuickJs),
+        }
+    }
+}
+
+impl RenderPoolBuilder {
+    /// Render threads (one engine context each). Default: the available cores. At least 1.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Renders that may wait in the queue before [`RenderPool::submit`] refuses more.
+    /// Default 512. At least 1.
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// Wall-clock budget of one render (and of loading the bundle). Default 2 s.
+    pub fn time_limit(mut self, limit: Duration) -> Self {
+        self.limits.time = limit;
+        self
+    }
+
+    /// Heap limit of each context, in bytes. Default 64 MiB.
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.limits.memory = bytes;
+        self
+    }
+
+    /// Interpreter stack limit of each context, in bytes. Default 1 MiB.
+    pub fn stack_limit(mut self, bytes: usize) -> Self {
+        self.limits.stack = bytes;
+        self
+    }
+
+    /// The engine backend. Default [`QuickJs`].
+    pub fn engine(mut self, factory: impl EngineFactory + 'static) -> Self {
+        self.factory = Box::new(factory);
+        self
+    }
+
+    /// Reads the bundle at `path` and starts the pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build), plus [`BundleError::is_io`] when the file cannot be read.
+    pub fn build_file(self, path: impl AsRef<Path>) -> Result<RenderPool, BundleError> {
+        self.build(Bundle::from_file(path)?)
+    }
+
+    /// Loads `bundle` into a first context on the calling thread, then starts the threads and
+    /// waits until each has its own context. Nothing runs unless all of that worked.
+    ///
+    /// # Errors
+    ///
+    /// A [`BundleError`] naming file, line and JS message when the bundle does not load.
+    pub fn build(self, bundle: Bundle) -> Result<RenderPool, BundleError> {
+        drop(self.factory.create(&bundle, &self.limits)?);
+        let name = bundle.name().to_owned();
+        let shared = Arc::new(Shared {
+            factory: self.factory,
+            limits: self.limits,
+            current: Mutex::new(Arc::new(Loaded {
+                bundle,
+                generation: 1,
+            })),
+            generation: AtomicU64::new(1),
+            reload_lock: Mutex::new(()),
+            stopping: AtomicBool::new(false),
+            metrics: Metrics::default(),
+        });
+        let (jobs, queue) = flume::bounded(self.queue_capacity);
+        let mut pool = RenderPool {
+            jobs: Some(jobs),
+            threads: Vec::with_capacity(self.threads),
+            shared,
+        };
+        let (ready_tx, ready) = flume::unbounded();
+        for index in 0..self.threads {
+            let handle = pool.spawn(index, queue.clone(), ready_tx.clone());
+            pool.threads
+                .push(handle.map_err(|e| BundleError::engine(&name, e.to_string()))?);
+        }
+        drop(ready_tx);
+        for _ in 0..self.threads {
+            let started = ready.recv().unwrap_or_else(|_| {
+                Err(BundleError::engine(
+                    &name,
+                    "a render thread died while starting".into(),
+                ))
+            });
+            started?;
+        }
+        Ok(pool)
+    }
+}
+
+/// A pool of render threads over one bundle. Share it between workers with an `Arc`.
+///
+/// Dropping it answers queued renders with [`RenderError::is_shut_down`], lets running renders
+/// finish (each is bounded by the time limit) and joins the threads.
+pub struct RenderPool {
+    /// `None` only while dropping, to close the queue.
+    jobs: Option<flume::Sender<Job>>,
+    threads: Vec<JoinHandle<()>>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for RenderPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderPool")
+            .field("threads", &self.threads.len())
+            .field("generation", &self.generation())
+            .finish()
+    }
+}
+
+impl RenderPool {
+    /// A builder with the defaults.
+    pub fn builder() -> RenderPoolBuilder {
+        RenderPoolBuilder::default()
+    }
+
+    fn spawn(
+        &self,
+        index: usize,
+        queue: flume::Receiver<Job>,
+        ready: flume::Sender<Result<(), BundleError>>,
+    ) -> std::io::Result<JoinHandle<()>> {
+        let shared = Arc::clone(&self.shared);
+        std::thread::Builder::new()
+            .name(format!("hiver-render-{index}"))
+            .stack_size(shared.limits.stack + THREAD_STACK_MARGIN)
+            .spawn(move || {
+                if let Some(worker) = Worker::start(shared, ready) {
+                    worker.run(queue);
+                }
+            })
+    }
+
+    /// Queues a render of `url` with `props` (handed to JavaScript as data: serialised to JSON
+    /// here, `JSON.parse`d there).
+    ///
+    /// # Errors
+    ///
+    /// [`RenderError::is_queue_full`] at once when the queue is full;
+    /// [`RenderError::is_shut_down`] when every render thread has exited.
+    pub fn submit(
+        &self,
+        url: impl Into<String>,
+        props: &serde_json::Value,
+    ) -> Result<PendingRender, RenderError> {
+        let (reply, receiver) = flume::bounded(1);
+        let job = Job {
+            url: url.into(),
+            props_json: props.to_string(),
+            reply,
+        };
+        let Some(jobs) = &self.jobs else {
+            return Err(RenderError::shut_down());
+        };
+        match jobs.try_send(job) {
+            Ok(()) => Ok(PendingRender {
+                reply: receiver,
+                future: None,
+            }),
+            Err(flume::TrySendError::Full(_)) => {
+                self.shared.metrics.queue_full();
+                Err(RenderError::queue_full())
+            }
+            Err(flume::TrySendError::Disconnected(_)) => Err(RenderError::shut_down()),
+        }
+    }
+
+    /// [`submit`](Self::submit) and wait on the calling thread: for tests and CLIs.
+    ///
+    /// # Errors
+    ///
+    /// As [`submit`](Self::submit), then the render's own [`RenderError`].
+    pub fn render_blocking(
+        &self,
+        url: impl Into<String>,
+        props: &serde_json::Value,
+    ) -> Result<Rendered, RenderError> {
+        self.submit(url, props)?.wait()
+    }
+
+    /// Swaps in a new bundle without dropping renders. The bundle is first loaded into a
+    /// context on the calling thread (this blocks for as long as that takes); if that fails
+    /// the old bundle keeps serving. Each render thread switches before its next job; renders
+    /// already running finish on the old bundle.
+    ///
+    /// Returns the new generation number.
+    ///
+    /// # Errors
+    ///
+    /// A [`BundleError`], exactly as at start-up.
+    pub fn reload(&self, bundle: Bundle) -> Result<u64, BundleError> {
+        self.shared.reload(bundle)
+    }
+
+    /// [`reload`](Self::reload) from a file.
+    ///
+    /// # Errors
+    ///
+    /// As [`reload`](Self::reload), plus [`BundleError::is_io`].
+    pub fn reload_file(&self, path: impl AsRef<Path>) -> Result<u64, BundleError> {
+        self.shared.reload(Bundle::from_file(path)?)
+    }
+
+    /// Polls `path`'s modification time every `interval` and reloads the bundle when it
+    /// changes (for development). A bundle that fails to load is logged and the old one keeps
+    /// serving. Watching stops when the [`Watcher`] is dropped.
+    ///
+    /// # Errors
+    ///
+    /// When the watcher thread cannot be spawned.
+    pub fn watch(&self, path: impl AsRef<Path>, interval: Duration) -> std::io::Result<Watcher> {
+        Watcher::spawn(Arc::clone(&self.shared), path.as_ref().to_owned(), interval)
+    }
+
+    /// The generation of the bundle now being served: 1 at start, +1 per successful reload.
+    pub fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Acquire)
+    }
+
+    /// Number of render threads.
+    pub fn threads(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// The counters, and the current queue depth.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        let depth = self.jobs.as_ref().map_or(0, flume::Sender::len);
+        self.shared.metrics.snapshot(depth)
+    }
+}
+
+impl Drop for RenderPool {
+    fn drop(&mut self) {
+        self.shared.stopping.store(true, Ordering::Release);
+        self.jobs = None;
+        for thread in self.threads.drain(..) {
+            // A render thread that panicked outside the engine has nothing left to clean up.
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! One render thread: owns one engine context, takes jobs from the shared queue.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::{Job, Loaded, Rendered, Shared};
+use crate::engine::{BundleError, Engine, RenderError};
+
+pub(super) struct Worker {
+    shared: Arc<Shared>,
+    /// `None` after a failure until a fresh context is built.
+    engine: Option<Box<dyn Engine>>,
+    /// The bundle generation `engine` was built from.
+    generation: u64,
+}
+
+impl Worker {
+    /// Builds this thread's first context, reporting the outcome through `ready`.
+    pub(super) fn start(
+        shared: Arc<Shared>,
+        ready: flume::Sender<Result<(), BundleError>>,
+    ) -> Option<Self> {
+        let loaded = shared.loaded();
+        let generation = loaded.generation;
+        match shared.factory.create(&loaded.bundle, &shared.limits) {
+            Ok(engine) => {
+                // The builder waits on `ready`; if it went away the pool is being torn down
+                // and the job loop ends as soon as the queue closes.
+                let _ = ready.send(Ok(()));
+                let engine = Some(engine);
+                Some(Worker {
+                    shared,
+                    engine,
+                    generation,
+                })
+            }
+            Err(error) => {
+                let _ = ready.send(Err(error));
+                None
+            }
+        }
+    }
+
+    pub(super) fn run(mut self, jobs: flume::Receiver<Job>) {
+        while let Ok(job) = jobs.recv() {
+            self.handle(job);
+        }
+    }
+
+    fn handle(&mut self, job: Job) {
+        if job.reply.is_disconnected() {
+            return; // the caller stopped waiting; skip the work
+        }
+        if self.shared.stopping.load(Ordering::Acquire) {
+            let _ = job.reply.send(Err(RenderError::shut_down()));
+            return;
+        }
+        self.shared.metrics.started();
+        let started = Instant::now();
+        let result = self.render(&job);
+        self.shared.metrics.record(&result, started.elapsed());
+        let tainted = matches!(&result, Err(e) if e.taints_context());
+        let generation = self.generation;
+        let result = result.map(|page| Rendered::new(page, generation));
+        // A dropped receiver only means nobody waits for this page any more.
+        let _ = job.reply.send(result);
+        if tainted {
+            self.replace();
+        }
+    }
+
+    fn render(&mut self, job: &Job) -> Result<crate::engine::Page, RenderError> {
+        self.switch_if_reloaded();
+        let mut engine = match self.engine.take() {
+            Some(engine) => engine,
+            None => self.build()?,
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            engine.render(&job.url, &job.props_json)
+        }));
+        self.engine = Some(engine);
+        outcome.unwrap_or_else(|_| Err(RenderError::crash("the engine panicked".to_owned())))
+    }
+
+    /// Moves to the newest bundle between jobs, so in-flight renders finish on the old one.
+    fn switch_if_reloaded(&mut self) {
+        let newest = self.shared.generation.load(Ordering::Acquire);
+        if newest != self.generation {
+            self.engine = None;
+        }
+    }
+
+    /// Drops the failed context and builds a fresh one right away, so the next job does not
+    /// pay for it.
+    fn replace(&mut self) {
+        self.engine = None;
+        self.shared.metrics.context_replaced();
+        match self.build() {
+            Ok(engine) => self.engine = Some(engine),
+            Err(error) => tracing::error!(%error, "render thread could not rebuild its context"),
+        }
+    }
+
+    fn build(&mut self) -> Result<Box<dyn Engine>, RenderError> {
+        let loaded: Arc<Loaded> = self.shared.loaded();
+        self.generation = loaded.generation;
+        let created = self
+            .shared
+            .factory
+            .create(&loaded.bundle, &self.shared.limits);
+        created.map_err(RenderError::bundle)
+    }
+}
