@@ -203,7 +203,7 @@ impl PageBuilder {
         self
     }
 
-    /// How to pre-compress the body (default: brotli 5 and gzip 6 above 256 bytes).
+    /// How to pre-compress the body (default: brotli 5 and gzip 4 above 256 bytes).
     pub fn compression(mut self, compression: Compression) -> Self {
         self.compression = compression;
         self
