@@ -159,6 +159,10 @@ impl WorkerCache {
     /// rendered directly and never stored. A stale page within the SWR window is returned at
     /// once with a [`Refresh`] for the caller to spawn. Render errors are never cached.
     ///
+    /// The cache owns no timer: the render future should carry its own time budget (the render
+    /// pool's), and a timeout is then just an error, never cached. Wrapping `serve` itself in a
+    /// timeout is safe too: a dropped leader hands the render over to one of its waiters.
+    ///
     /// # Errors
     ///
     /// The render (this request's, or the one it waited for) failed and no stale page was
