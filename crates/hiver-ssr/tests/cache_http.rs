@@ -188,3 +188,30 @@ fn served_bodies_are_shared_not_copied() {
     );
     assert_eq!(a.page().html().as_ptr(), b.page().html().as_ptr());
 }
+
+#[test]
+fn metrics_track_l2_contents_through_purges() {
+    let cache = PageCache::default();
+    let w = cache.worker();
+    let renders = Renders::default();
+    for path in ["/a", "/b", "/c"] {
+        let _ = block_on(w.serve(
+            &key(path),
+            &CachePolicy::default(),
+            &HeaderMap::new(),
+            renders.ok("p", FAST),
+        ));
+    }
+    cache.run_maintenance();
+    let m = cache.metrics();
+    assert_eq!(m.entries, 3);
+    assert!(m.bytes > 0);
+    assert_eq!(cache.purge_path("/a").unwrap(), 1);
+    cache.run_maintenance();
+    assert_eq!(cache.metrics().entries, 2);
+    cache.clear();
+    cache.run_maintenance();
+    let m = cache.metrics();
+    assert_eq!((m.entries, m.bytes), (0, 0));
+    assert_eq!((m.misses, m.renders), (3, 3));
+}

@@ -94,7 +94,8 @@ impl Page {
     }
 
     /// The coding to serve for the request's `Accept-Encoding`, among the variants this page
-    /// has. `None`: nothing acceptable (the client refused identity); answer 406.
+    /// has. `None`: nothing acceptable (the client refused identity); answer 406. Responses
+    /// served this way must carry `Vary: Accept-Encoding` for shared caches downstream.
     pub fn negotiate(&self, request: &HeaderMap) -> Option<Encoding> {
         negotiate::negotiate(request, self.0.br.is_some(), self.0.gzip.is_some())
     }
