@@ -96,8 +96,10 @@ impl PurgeLog {
             .rev()
             .take_while(|(epoch, _)| *epoch > checked)
             .any(|(_, purge)| purge.matches(&entry.key, entry.page.tags()));
-        if !hit && let Some(&(newest, _)) = records.back() {
-            entry.mark_checked(newest);
+        if !hit {
+            if let Some(&(newest, _)) = records.back() {
+                entry.mark_checked(newest);
+            }
         }
         !hit
     }
