@@ -15,6 +15,10 @@
 //!   HTML, redirects, status/header tuples and `Result`.
 //! - [`middleware`]: [`from_fn`](middleware::from_fn) and the [`Layer`](middleware::Layer)
 //!   trait, with a defined order.
+//! - [`metrics`]: a Prometheus registry, a layer recording requests by route pattern,
+//!   method and status, and the handler that serves `/metrics`.
+//! - [`trace`](mod@trace): a `tracing` span per request, request ids
+//!   (`X-Request-Id`), one access-log line per request.
 //! - [`Server`] / [`serve`]: start the workers; [`test`](mod@test): in-process client and real test
 //!   server.
 //!
@@ -58,11 +62,13 @@
 pub mod extract;
 pub mod handler;
 mod json;
+pub mod metrics;
 pub mod middleware;
 pub mod response;
 pub mod routing;
 mod serve;
 pub mod test;
+pub mod trace;
 
 mod error;
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use hiver_http::{Http1Config, serve_connection};
 use hiver_runtime::{Builder, DRIVER_ENV, Driver, ServerHandle};
 
+use crate::metrics::Metrics;
 use crate::{Error, Router};
 
 /// Configures and starts an HTTP/1.1 server: one worker per core, each with its own
@@ -43,6 +44,8 @@ pub struct Server {
     /// `None`: signals handled by `run` only.
     handle_signals: Option<bool>,
     http1: Http1Config,
+    /// Told the driver and worker count once the workers run (`None`: no registry).
+    metrics: Option<Metrics>,
 }
 
 impl Server {
@@ -57,6 +60,7 @@ impl Server {
             driver_forced: false,
             handle_signals: None,
             http1: Http1Config::default(),
+            metrics: None,
         }
     }
 
@@ -77,6 +81,15 @@ impl Server {
     /// HTTP/1.1 limits and timeouts (default: [`Http1Config::default`]).
     pub fn http1(mut self, config: Http1Config) -> Self {
         self.http1 = config;
+        self
+    }
+
+    /// Records the I/O driver in use (`hiver_driver_info`) and the worker count
+    /// (`hiver_workers`) in `metrics` once the server has started; see
+    /// [`metrics`](crate::metrics). Request metrics come from
+    /// [`Metrics::layer`](crate::metrics::Metrics::layer) on the router.
+    pub fn metrics(mut self, metrics: &Metrics) -> Self {
+        self.metrics = Some(metrics.clone());
         self
     }
 
@@ -151,6 +164,9 @@ impl Server {
             workers = handle.workers(),
             "hiver serving"
         );
+        if let Some(metrics) = &self.metrics {
+            metrics.record_server(&handle);
+        }
         Ok(handle)
     }
 
