@@ -112,8 +112,10 @@ impl Builder {
     ///
     /// - `InvalidInput`: zero workers, or a bad `HIVER_DRIVER` value (the message names it).
     /// - The bind error (e.g. `AddrInUse`) if any listener cannot be bound.
-    /// - The driver error if a worker's runtime cannot start (e.g. io_uring forced but
-    ///   refused by the kernel).
+    /// - The driver error if a worker's runtime cannot start. When io_uring was forced and
+    ///   the kernel (or a seccomp filter) refuses it, the error keeps the OS error's kind
+    ///   (typically `PermissionDenied`) and its message starts with "io_uring was requested"
+    ///   and names the setting that forced it; auto mode falls back to epoll instead.
     ///
     /// On error no worker is left running.
     pub fn listen<A, F, H, Fut>(self, addr: A, make_handler: F) -> io::Result<ServerHandle>
@@ -124,14 +126,15 @@ impl Builder {
         Fut: Future<Output = ()> + 'static,
     {
         let n = self.worker_count()?;
-        let forced = match self.driver {
-            Some(d) => Some(d),
-            None => driver_from_env(std::env::var_os(DRIVER_ENV))?,
+        let (forced, forced_by_env) = match self.driver {
+            Some(d) => (Some(d), false),
+            None => (driver_from_env(std::env::var_os(DRIVER_ENV))?, true),
         };
         let listeners = listener::bind_all(addr, n)?;
         let local_addr = listeners[0].local_addr()?;
         let driver_cfg = DriverConfig {
             forced,
+            forced_by_env,
             defer_taskrun: self.defer_taskrun,
         };
         let started = self.start_workers(listeners, driver_cfg, Arc::new(make_handler))?;

@@ -117,6 +117,8 @@ pub(crate) fn driver_from_env(value: Option<OsString>) -> io::Result<Option<Driv
 pub(crate) struct DriverConfig {
     /// `None` lets compio's fusion driver pick io_uring and fall back to polling.
     pub forced: Option<Driver>,
+    /// `forced` came from `HIVER_DRIVER` rather than `Builder::driver`; only for messages.
+    pub forced_by_env: bool,
     /// SINGLE_ISSUER + DEFER_TASKRUN instead of COOP_TASKRUN + TASKRUN_FLAG.
     pub defer_taskrun: bool,
 }
@@ -136,6 +138,27 @@ impl DriverConfig {
             b.driver_type(d.to_compio());
         }
         b
+    }
+
+    /// Explains why a worker's runtime could not be built. A forced io_uring that the kernel
+    /// or a seccomp filter refuses otherwise surfaces as a bare "Operation not permitted",
+    /// which names neither io_uring nor the setting that disabled the epoll fallback.
+    pub fn startup_error(&self, e: io::Error) -> io::Error {
+        if self.forced != Some(Driver::IoUring) {
+            return e;
+        }
+        let (by, undo) = if self.forced_by_env {
+            (DRIVER_ENV, format!("unset {DRIVER_ENV}"))
+        } else {
+            ("Builder::driver", "do not force Driver::IoUring".to_owned())
+        };
+        io::Error::new(
+            e.kind(),
+            format!(
+                "io_uring was requested ({by}) but could not be set up: {e}; \
+                 {undo} to fall back to epoll"
+            ),
+        )
     }
 }
 
@@ -170,6 +193,7 @@ mod tests {
         std::thread::spawn(move || {
             let cfg = DriverConfig {
                 forced: Some(Driver::IoUring),
+                forced_by_env: false,
                 defer_taskrun: true,
             };
             let rt = compio::runtime::RuntimeBuilder::new()
@@ -198,6 +222,44 @@ mod tests {
             .recv_timeout(std::time::Duration::from_secs(10))
             .expect("a DEFER_TASKRUN worker was not woken");
         assert_eq!(got, (0..50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn refused_forced_io_uring_names_the_setting_and_keeps_the_kind() {
+        let refused = || io::Error::from_raw_os_error(1);
+        let by_env = DriverConfig {
+            forced: Some(Driver::IoUring),
+            forced_by_env: true,
+            defer_taskrun: false,
+        };
+        let err = by_env.startup_error(refused());
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("io_uring was requested (HIVER_DRIVER)"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("could not be set up: Operation not permitted"),
+            "{msg}"
+        );
+        assert!(msg.contains("unset HIVER_DRIVER"), "{msg}");
+
+        let by_builder = DriverConfig {
+            forced_by_env: false,
+            ..by_env
+        };
+        let msg = by_builder.startup_error(refused()).to_string();
+        assert!(msg.contains("(Builder::driver)"), "{msg}");
+
+        // Auto mode and forced epoll have no io_uring to blame: the error passes through.
+        for forced in [None, Some(Driver::Epoll)] {
+            let cfg = DriverConfig { forced, ..by_env };
+            assert_eq!(
+                cfg.startup_error(refused()).to_string(),
+                refused().to_string()
+            );
+        }
     }
 
     #[test]

@@ -96,7 +96,7 @@ where
     }
     let rt = match rt.build() {
         Ok(rt) => rt,
-        Err(e) => return startup_failed(&ready, index, e),
+        Err(e) => return startup_failed(&ready, index, cfg.driver.startup_error(e)),
     };
     let driver = Driver::from_compio(rt.driver_type());
     rt.block_on(async move {
