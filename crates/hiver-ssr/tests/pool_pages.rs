@@ -1,0 +1,103 @@
+//! Real pages: Preact and React 19 bundles built with esbuild (see fixtures/README.md). The
+//! expected HTML is what Node printed for the same bundle and props.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use hiver_ssr::pool::RenderPool;
+use serde_json::json;
+
+fn pool(file: &str, threads: usize) -> RenderPool {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(file);
+    match RenderPool::builder().threads(threads).build_file(path) {
+        Ok(pool) => pool,
+        Err(e) => panic!("{file} must load: {e}"),
+    }
+}
+
+fn props() -> serde_json::Value {
+    json!({
+        "title": "Shop <b>&</b>",
+        "items": [
+            { "id": 1, "name": "Tea </script>", "price": 3.5 },
+            { "id": 2, "name": "Cake", "price": 12 },
+        ],
+    })
+}
+
+#[test]
+fn preact_page_renders_like_node() {
+    let pool = pool("preact_page.js", 1);
+    let page = pool
+        .render_blocking("/shop?x=1", &props())
+        .expect("renders");
+    assert_eq!(
+        page.html,
+        "<main><h1>Shop &lt;b>&amp;&lt;/b></h1><p class=\"path\">/shop?x=1</p><ul>\
+         <li class=\"item\" data-id=\"1\">Tea &lt;/script> <span class=\"price\">3.50</span></li>\
+         <li class=\"item\" data-id=\"2\">Cake <span class=\"price\">12.00</span></li></ul>\
+         <footer>2 items</footer></main>"
+    );
+    assert_eq!(page.head, "<title>Shop &lt;b>&amp;&lt;/b></title>");
+    assert_eq!(page.status, 200);
+    let empty = json!({ "title": "Empty", "items": [] });
+    assert_eq!(
+        pool.render_blocking("/", &empty).expect("renders").status,
+        404
+    );
+}
+
+#[test]
+fn react_19_page_renders_like_node() {
+    let pool = pool("react_page.js", 1);
+    let page = pool
+        .render_blocking("/shop?x=1", &props())
+        .expect("renders");
+    assert_eq!(
+        page.html,
+        "<main><h1>Shop &lt;b&gt;&amp;&lt;/b&gt;</h1><p class=\"path\">/shop?x=1</p><ul>\
+         <li class=\"item\" data-id=\"1\">Tea &lt;/script&gt;<!-- --> <span class=\"price\">3.50</span></li>\
+         <li class=\"item\" data-id=\"2\">Cake<!-- --> <span class=\"price\">12.00</span></li></ul>\
+         <footer>2<!-- --> items</footer></main>"
+    );
+    assert_eq!(page.head, "<title>Shop &lt;b&gt;&amp;&lt;/b&gt;</title>");
+}
+
+/// Renders per second of one page on N threads. Run in release:
+/// `cargo test -p hiver-ssr --release --test pool_pages -- --ignored --nocapture`
+fn throughput(file: &str, threads: usize) {
+    let pool = pool(file, threads);
+    let items: Vec<_> = (0..50)
+        .map(|i| json!({ "id": i, "name": format!("item {i}"), "price": i }))
+        .collect();
+    let props = json!({ "title": "Bench", "items": items });
+    let run = Duration::from_secs(3);
+    let started = Instant::now();
+    let mut renders = 0_u32;
+    while started.elapsed() < run {
+        let batch: Vec<_> = (0..threads * 4)
+            .map(|_| pool.submit("/bench", &props).expect("room in the queue"))
+            .collect();
+        for pending in batch {
+            assert_eq!(pending.wait().expect("renders").status, 200);
+            renders += 1;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let mean = pool.metrics().latency.mean();
+    println!(
+        "{file}: {threads} thread(s): {:.0} renders/s, mean render {mean:?}",
+        f64::from(renders) / secs
+    );
+}
+
+#[test]
+#[ignore = "benchmark: run in release with --ignored --nocapture"]
+fn throughput_of_real_pages() {
+    for file in ["preact_page.js", "react_page.js"] {
+        throughput(file, 1);
+        throughput(file, 2);
+    }
+}
