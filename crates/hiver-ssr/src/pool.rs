@@ -1,16 +1,22 @@
 //! The render pool: N threads, each owning one engine context, fed by a bounded queue.
 //!
-//! ```no_run
-//! use hiver_ssr::pool::RenderPool;
+//! ```
+//! use hiver_ssr::{Bundle, RenderPool};
 //! use std::time::Duration;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Usually `build_file("dist/server/entry.js")`: an esbuild IIFE that sets globalThis.render.
+//! let bundle = Bundle::from_source(
+//!     "entry.js",
+//!     "globalThis.render = async (url, props) => `<h1>Hello ${props.name}</h1>`;",
+//! );
 //! let pool = RenderPool::builder()
 //!     .threads(2)
 //!     .time_limit(Duration::from_millis(500))
-//!     .build_file("dist/server/entry.js")?;
+//!     .build(bundle)?;
 //! let page = pool.render_blocking("/hello", &serde_json::json!({ "name": "world" }))?;
-//! assert_eq!(page.status, 200);
+//! assert_eq!(page.html, "<h1>Hello world</h1>");
+//! assert_eq!((page.status, page.generation), (200, 1));
 //! # Ok(())
 //! # }
 //! ```
