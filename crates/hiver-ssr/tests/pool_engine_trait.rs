@@ -1,0 +1,81 @@
+//! The pool only sees the engine traits: a stand-in backend shows how it creates, uses and
+//! replaces contexts without QuickJS.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use hiver_ssr::engine::{Bundle, BundleError, Engine, EngineFactory, Limits, Page};
+use hiver_ssr::{RenderError, RenderPool};
+use serde_json::json;
+
+/// Echoes the URL with the bundle source and a per-context render count; panics on `/panic`.
+struct Echo {
+    source: String,
+    renders: u32,
+}
+
+impl Engine for Echo {
+    fn render(&mut self, url: &str, props_json: &str) -> Result<Page, RenderError> {
+        assert_ne!(url, "/panic", "the stand-in engine panics on request");
+        self.renders += 1;
+        let html = format!("{}|{url}|{props_json}|{}", self.source, self.renders);
+        Ok(Page {
+            html,
+            head: String::new(),
+            status: 200,
+        })
+    }
+}
+
+#[derive(Clone, Default)]
+struct EchoFactory {
+    created: Arc<AtomicUsize>,
+}
+
+impl EngineFactory for EchoFactory {
+    fn create(&self, bundle: &Bundle, _: &Limits) -> Result<Box<dyn Engine>, BundleError> {
+        self.created.fetch_add(1, Ordering::SeqCst);
+        let source = bundle.source().to_owned();
+        Ok(Box::new(Echo { source, renders: 0 }))
+    }
+
+    fn name(&self) -> &'static str {
+        "echo"
+    }
+}
+
+#[test]
+fn one_context_per_thread_plus_one_to_validate() {
+    let factory = EchoFactory::default();
+    let pool = RenderPool::builder()
+        .threads(2)
+        .engine(factory.clone())
+        .build(Bundle::from_source("b.js", "A"))
+        .expect("builds");
+    assert_eq!(factory.created.load(Ordering::SeqCst), 3);
+    let page = pool.render_blocking("/x", &json!({ "k": "v" })).expect("renders");
+    assert_eq!(page.html, "A|/x|{\"k\":\"v\"}|1");
+    pool.reload(Bundle::from_source("b.js", "B")).expect("reloads");
+    assert_eq!(factory.created.load(Ordering::SeqCst), 4);
+    let page = pool.render_blocking("/y", &json!(null)).expect("renders");
+    assert_eq!((page.html.as_str(), page.generation), ("B|/y|null|1", 2));
+}
+
+#[test]
+fn a_panicking_engine_is_a_crash_error_and_its_context_is_replaced() {
+    let factory = EchoFactory::default();
+    let pool = RenderPool::builder()
+        .threads(1)
+        .engine(factory.clone())
+        .build(Bundle::from_source("b.js", "A"))
+        .expect("builds");
+    assert!(pool.render_blocking("/a", &json!({})).expect("ok").html.ends_with("|1"));
+    assert!(pool.render_blocking("/a", &json!({})).expect("ok").html.ends_with("|2"));
+    let err = pool.render_blocking("/panic", &json!({})).expect_err("panics");
+    assert!(err.is_crash(), "{err}");
+    // The fresh context counts from 1 again.
+    assert!(pool.render_blocking("/a", &json!({})).expect("ok").html.ends_with("|1"));
+    let m = pool.metrics();
+    assert_eq!((m.crashes, m.context_replacements), (1, 1));
+    assert_eq!(factory.created.load(Ordering::SeqCst), 3);
+}
