@@ -228,3 +228,45 @@ fn bundle_source_from_memory_uses_its_name_in_errors() {
         "{err}"
     );
 }
+
+/// Collects what a `tracing` subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut buffer = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        buffer.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn console_is_routed_to_tracing_at_matching_levels() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    let mut engine = engine();
+    tracing::subscriber::with_default(subscriber, || render(&mut engine, "/console", json!({})));
+    let bytes = captured.0.lock().expect("not poisoned").clone();
+    let logged = String::from_utf8(bytes).expect("UTF-8");
+    assert!(
+        logged.contains("INFO hiver_ssr::js: log {\"a\":1}"),
+        "{logged}"
+    );
+    assert!(
+        logged.contains("ERROR hiver_ssr::js: Error: shown"),
+        "{logged}"
+    );
+}
