@@ -13,7 +13,9 @@
 //!
 //! - a string of HTML,
 //! - an object `{ html, head = "", status = 200 }`,
-//! - a `Promise` of either. Microtasks and zero-delay timers run until it settles.
+//! - a `Promise` of either. Microtasks and zero-delay timers run until it settles. A promise
+//!   that nothing can settle any more (no microtask or timer left) fails at once with
+//!   [`RenderError::is_timeout`]; one kept pending by ever new timers ends at the time limit.
 //!
 //! # Globals provided
 //!

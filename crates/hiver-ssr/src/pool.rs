@@ -217,7 +217,7 @@ impl RenderPoolBuilder {
         self
     }
 
-    /// Heap limit of each context, in bytes. Default 64 MiB.
+    /// Heap limit of each context, in bytes. Default 64 MiB; 0 means no limit.
     pub fn memory_limit(mut self, bytes: usize) -> Self {
         self.limits.memory = bytes;
         self

@@ -140,6 +140,16 @@ fn promise_that_never_settles_is_a_timeout() {
 }
 
 #[test]
+fn promise_kept_pending_by_endless_timers_ends_at_the_deadline() {
+    let started = std::time::Instant::now();
+    let err = engine()
+        .render("/timer-loop", "{}")
+        .expect_err("never settles");
+    assert!(err.is_timeout(), "{err}");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[test]
 fn infinite_loop_ends_at_the_deadline() {
     let started = std::time::Instant::now();
     let err = engine().render("/loop", "{}").expect_err("loops");

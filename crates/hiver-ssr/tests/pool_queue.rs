@@ -149,3 +149,12 @@ fn defaults_use_the_available_cores() {
     assert_eq!(pool.threads(), cores);
     assert_eq!(pool.generation(), 1);
 }
+
+#[test]
+fn pool_and_pending_renders_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<RenderPool>();
+    send::<PendingRender>();
+    send::<hiver_ssr::RenderError>();
+}
