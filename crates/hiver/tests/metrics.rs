@@ -248,3 +248,16 @@ fn a_dropped_request_leaves_in_flight_and_is_not_counted() {
             .contains("hiver_http_requests_total")
     );
 }
+
+#[test]
+fn two_registries_on_one_thread_count_separately() {
+    let (a, b) = (Metrics::new(), Metrics::new());
+    let (client_a, client_b) = (TestClient::new(app(&a)), TestClient::new(app(&b)));
+    for _ in 0..3 {
+        client_a.get("/").send();
+    }
+    client_b.get("/").send();
+    let home = r#"hiver_http_requests_total{method="GET",route="/",status="200"}"#;
+    assert_eq!(sample(&a.encode().unwrap(), home), Some(3.0));
+    assert_eq!(sample(&b.encode().unwrap(), home), Some(1.0));
+}

@@ -68,13 +68,11 @@ impl Histogram {
     /// Records one observation. `NaN` goes to the `+Inf` bucket.
     pub fn observe(&self, value: f64) {
         let inner = &*self.inner;
-        // The first bucket whose bound is >= value (the `+Inf` slot when none is).
-        let index = inner.bounds.partition_point(|b| *b < value);
-        let index = if value.is_nan() {
-            inner.bounds.len()
-        } else {
-            index
-        };
+        // The first bucket whose bound is >= value; none for NaN or above every bound,
+        // which is the `+Inf` slot. A linear scan: most observations land in the first
+        // few buckets, where it beats a binary search's dependent compares.
+        let index = inner.bounds.iter().position(|b| value <= *b);
+        let index = index.unwrap_or(inner.bounds.len());
         inner.counts[index].fetch_add(1, Ordering::Relaxed);
         let mut current = inner.sum.load(Ordering::Relaxed);
         loop {

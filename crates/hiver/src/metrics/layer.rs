@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use http::Method;
-use prometheus_client::encoding::{EncodeLabel, EncodeLabelSet, LabelSetEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::histogram::{Buckets, Histogram};
+use super::series::{self, RequestLabels, RouteLabel, RouteLabels, Series};
 use crate::extract::MatchedPath;
 use crate::middleware::Layer;
 use crate::routing::Route;
@@ -26,6 +26,8 @@ pub const OTHER_METHOD: &str = "OTHER";
 /// The request metrics every [`MetricsLayer`] of one registry shares.
 #[derive(Debug)]
 pub(super) struct HttpMetrics {
+    /// Tells this registry's entries apart in the per-worker series cache.
+    id: u64,
     /// `hiver_http_requests_total{method,route,status}`: one per finished request.
     requests: Family<RequestLabels, Counter>,
     /// `hiver_http_request_duration_seconds{method,route}`: handler latency.
@@ -38,6 +40,7 @@ pub(super) struct HttpMetrics {
 impl HttpMetrics {
     pub(super) fn register(registry: &mut Registry, buckets: Buckets) -> Self {
         let metrics = HttpMetrics {
+            id: series::next_registry_id(),
             requests: Family::default(),
             duration: Family::new_with_constructor(buckets),
             in_flight: Gauge::default(),
@@ -59,6 +62,17 @@ impl HttpMetrics {
             metrics.in_flight.clone(),
         );
         metrics
+    }
+
+    fn record(&self, labels: RequestLabels, seconds: f64) {
+        let create = |labels: &RequestLabels| Series {
+            requests: self.requests.get_or_create_owned(labels),
+            duration: self.duration.get_or_create_owned(&labels.route),
+        };
+        series::with_series(self.id, labels, create, |series| {
+            series.duration.observe(seconds);
+            series.requests.inc();
+        });
     }
 }
 
@@ -99,12 +113,9 @@ impl Layer for MetricsLayer {
             let fut = inner.call(req);
             async move {
                 let res = fut.await;
-                let metrics = &in_flight.0;
                 let seconds = start.elapsed().as_secs_f64();
-                metrics.duration.get_or_create(&route).observe(seconds);
                 let status = res.status().as_u16();
-                let labels = RequestLabels { route, status };
-                metrics.requests.get_or_create(&labels).inc();
+                in_flight.0.record(RequestLabels { route, status }, seconds);
                 res
             }
         })
@@ -140,55 +151,6 @@ fn method_label(method: &Method) -> &'static str {
         "TRACE" => "TRACE",
         "PATCH" => "PATCH",
         _ => OTHER_METHOD,
-    }
-}
-
-/// A route pattern, never a raw path: one series per registered route at most.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum RouteLabel {
-    Pattern(Arc<str>),
-    Unmatched,
-}
-
-impl RouteLabel {
-    fn of(matched: Option<&MatchedPath>) -> Self {
-        match matched {
-            Some(path) => RouteLabel::Pattern(path.0.clone()),
-            None => RouteLabel::Unmatched,
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        match self {
-            RouteLabel::Pattern(p) => p,
-            RouteLabel::Unmatched => UNMATCHED_ROUTE,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct RouteLabels {
-    method: &'static str,
-    route: RouteLabel,
-}
-
-impl EncodeLabelSet for RouteLabels {
-    fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> fmt::Result {
-        ("method", self.method).encode(encoder.encode_label())?;
-        ("route", self.route.as_str()).encode(encoder.encode_label())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct RequestLabels {
-    route: RouteLabels,
-    status: u16,
-}
-
-impl EncodeLabelSet for RequestLabels {
-    fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> fmt::Result {
-        self.route.encode(encoder)?;
-        ("status", self.status).encode(encoder.encode_label())
     }
 }
 

