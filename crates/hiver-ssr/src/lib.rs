@@ -2,6 +2,7 @@
 //! bundle, behind a multi-level page cache. It knows nothing about sockets.
 
 pub mod cache;
+pub mod document;
 pub mod engine;
 pub mod pool;
 
