@@ -217,7 +217,8 @@ versions() {
   echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
   echo "- rustc: $(rustc --version)"
   local dirty=""
-  git -C "$ROOT_DIR" diff --quiet HEAD -- crates examples 2>/dev/null || dirty=" + uncommitted changes"
+  [[ -z $(git -C "$ROOT_DIR" status --porcelain -- crates examples 2>/dev/null) ]] ||
+    dirty=" + uncommitted changes in the checkout"
   echo "- hiver: commit $(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty"
   echo "- actix-web $(lockver actix-web), hyper $(lockver hyper), hyper-util $(lockver hyper-util), tokio $(lockver tokio)"
   echo "- load generator: $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'), $WRK_THREADS thread(s)"
