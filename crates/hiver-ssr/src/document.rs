@@ -3,7 +3,8 @@
 //!
 //! At start-up, read the client build's Vite manifest and resolve the entry once (an unknown
 //! entry fails here, not on a request), then build a [`DocumentTemplate`]. Per page, wrap the
-//! props in a [`HydrationState`] and call [`DocumentTemplate::render_page`], or
+//! props in a [`HydrationState`] and call [`DocumentTemplate::render_page`] with the engine's
+//! [`Page`](crate::engine::Page) or the pool's [`Rendered`](crate::Rendered), or
 //! [`DocumentTemplate::shell_response`] when the render failed.
 //!
 //! # Examples
@@ -61,12 +62,14 @@ mod assets;
 mod error;
 mod escape;
 mod manifest;
+mod output;
 mod state;
 mod template;
 
 pub use assets::AssetTags;
 pub use error::{DocumentError, ManifestError};
 pub use manifest::{Manifest, ManifestChunk};
+pub use output::RenderOutput;
 pub use state::{HydrationState, STATE_ELEMENT_ID};
 pub use template::{DocumentTemplate, DocumentTemplateBuilder, render_status};
 

@@ -111,6 +111,24 @@ fn render_status_is_passed_through_or_refused() {
 }
 
 #[test]
+fn pool_output_is_accepted_like_an_engine_page() {
+    let rendered = hiver_ssr::Rendered {
+        html: "<h1>Hi</h1>".to_owned(),
+        head: "<title>Home</title>".to_owned(),
+        status: 201,
+        generation: 3,
+    };
+    let state = HydrationState::null();
+    let template = template();
+    let (status, from_pool) = template.render_page(&rendered, &state).expect("valid");
+    let (_, from_engine) = template
+        .render_page(&page("<h1>Hi</h1>", 201), &state)
+        .expect("valid");
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(from_pool, from_engine);
+}
+
+#[test]
 fn client_reader_names_the_state_element() {
     assert!(CLIENT_STATE_READER.contains(STATE_ELEMENT_ID));
     assert!(CLIENT_STATE_READER.starts_with("JSON.parse(document.getElementById("));

@@ -6,8 +6,8 @@ use http::StatusCode;
 use super::assets::AssetTags;
 use super::error::DocumentError;
 use super::escape::{escape_html, escape_html_into};
+use super::output::RenderOutput;
 use super::state::{HydrationState, STATE_ELEMENT_ID};
-use crate::engine::Page;
 
 /// The HTML document every page of an app is placed into.
 ///
@@ -79,15 +79,15 @@ impl DocumentTemplate {
     ///
     /// # Errors
     ///
-    /// [`DocumentError::is_status`] when `page.status` is outside 100–599 (see
+    /// [`DocumentError::is_status`] when the render's status is outside 100–599 (see
     /// [`render_status`]).
     pub fn render_page(
         &self,
-        page: &Page,
+        page: &impl RenderOutput,
         state: &HydrationState,
     ) -> Result<(StatusCode, Bytes), DocumentError> {
-        let status = render_status(page.status)?;
-        Ok((status, self.assemble(&page.head, &page.html, state)))
+        let status = render_status(page.status())?;
+        Ok((status, self.assemble(page.head(), page.html(), state)))
     }
 
     /// The client-side shell: the document with an empty root element, so the client renders
