@@ -2,7 +2,7 @@
 //! replaces contexts without QuickJS.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use hiver_ssr::engine::{Bundle, BundleError, Engine, EngineFactory, Limits, Page};
 use hiver_ssr::{RenderError, RenderPool};
@@ -30,10 +30,16 @@ impl Engine for Echo {
 #[derive(Clone, Default)]
 struct EchoFactory {
     created: Arc<AtomicUsize>,
+    /// When set, `create` panics, as a broken backend might.
+    broken: Arc<AtomicBool>,
 }
 
 impl EngineFactory for EchoFactory {
     fn create(&self, bundle: &Bundle, _: &Limits) -> Result<Box<dyn Engine>, BundleError> {
+        assert!(
+            !self.broken.load(Ordering::SeqCst),
+            "the stand-in factory is broken"
+        );
         self.created.fetch_add(1, Ordering::SeqCst);
         let source = bundle.source().to_owned();
         Ok(Box::new(Echo { source, renders: 0 }))
@@ -53,9 +59,12 @@ fn one_context_per_thread_plus_one_to_validate() {
         .build(Bundle::from_source("b.js", "A"))
         .expect("builds");
     assert_eq!(factory.created.load(Ordering::SeqCst), 3);
-    let page = pool.render_blocking("/x", &json!({ "k": "v" })).expect("renders");
+    let page = pool
+        .render_blocking("/x", &json!({ "k": "v" }))
+        .expect("renders");
     assert_eq!(page.html, "A|/x|{\"k\":\"v\"}|1");
-    pool.reload(Bundle::from_source("b.js", "B")).expect("reloads");
+    pool.reload(Bundle::from_source("b.js", "B"))
+        .expect("reloads");
     assert_eq!(factory.created.load(Ordering::SeqCst), 4);
     let page = pool.render_blocking("/y", &json!(null)).expect("renders");
     assert_eq!((page.html.as_str(), page.generation), ("B|/y|null|1", 2));
@@ -69,13 +78,55 @@ fn a_panicking_engine_is_a_crash_error_and_its_context_is_replaced() {
         .engine(factory.clone())
         .build(Bundle::from_source("b.js", "A"))
         .expect("builds");
-    assert!(pool.render_blocking("/a", &json!({})).expect("ok").html.ends_with("|1"));
-    assert!(pool.render_blocking("/a", &json!({})).expect("ok").html.ends_with("|2"));
-    let err = pool.render_blocking("/panic", &json!({})).expect_err("panics");
+    assert!(
+        pool.render_blocking("/a", &json!({}))
+            .expect("ok")
+            .html
+            .ends_with("|1")
+    );
+    assert!(
+        pool.render_blocking("/a", &json!({}))
+            .expect("ok")
+            .html
+            .ends_with("|2")
+    );
+    let err = pool
+        .render_blocking("/panic", &json!({}))
+        .expect_err("panics");
     assert!(err.is_crash(), "{err}");
     // The fresh context counts from 1 again.
-    assert!(pool.render_blocking("/a", &json!({})).expect("ok").html.ends_with("|1"));
+    assert!(
+        pool.render_blocking("/a", &json!({}))
+            .expect("ok")
+            .html
+            .ends_with("|1")
+    );
     let m = pool.metrics();
     assert_eq!((m.crashes, m.context_replacements), (1, 1));
     assert_eq!(factory.created.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn a_factory_that_panics_while_rebuilding_does_not_kill_the_thread() {
+    let factory = EchoFactory::default();
+    let pool = RenderPool::builder()
+        .threads(1)
+        .engine(factory.clone())
+        .build(Bundle::from_source("b.js", "A"))
+        .expect("builds");
+    factory.broken.store(true, Ordering::SeqCst);
+    // The engine panics, then rebuilding it panics too.
+    let err = pool
+        .render_blocking("/panic", &json!({}))
+        .expect_err("panics");
+    assert!(err.is_crash(), "{err}");
+    let err = pool
+        .render_blocking("/a", &json!({}))
+        .expect_err("no context");
+    assert!(err.is_crash(), "{err}");
+    factory.broken.store(false, Ordering::SeqCst);
+    let page = pool
+        .render_blocking("/a", &json!({}))
+        .expect("the same thread recovered");
+    assert_eq!(page.html, "A|/a|{}|1");
 }

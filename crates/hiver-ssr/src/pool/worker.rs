@@ -106,10 +106,13 @@ impl Worker {
     fn build(&mut self) -> Result<Box<dyn Engine>, RenderError> {
         let loaded: Arc<Loaded> = self.shared.loaded();
         self.generation = loaded.generation;
-        let created = self
-            .shared
-            .factory
-            .create(&loaded.bundle, &self.shared.limits);
-        created.map_err(RenderError::bundle)
+        let (factory, limits) = (&self.shared.factory, &self.shared.limits);
+        // A panicking backend must not take the thread (and its share of the queue) down.
+        match catch_unwind(AssertUnwindSafe(|| factory.create(&loaded.bundle, limits))) {
+            Ok(created) => created.map_err(RenderError::bundle),
+            Err(_) => Err(RenderError::crash(
+                "the engine panicked while loading".to_owned(),
+            )),
+        }
     }
 }
