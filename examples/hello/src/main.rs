@@ -45,8 +45,7 @@ fn env_number(name: &str) -> Result<Option<usize>, String> {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let (port, workers) = match (env_number("PORT"), env_number("WORKERS")) {
