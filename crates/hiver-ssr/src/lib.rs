@@ -8,3 +8,8 @@ pub mod pool;
 
 pub use engine::{Bundle, BundleError, RenderError};
 pub use pool::{PendingRender, RenderPool, RenderPoolBuilder, Rendered};
+#[cfg(feature = "framework")]
+pub mod serve;
+
+#[cfg(feature = "framework")]
+pub use serve::{PagePolicy, Ssr, SsrBuilder, SsrError};

@@ -1,0 +1,256 @@
+//! One page request: key, cache lookup (or render), and the HTTP answer.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use hiver::{Body, Response};
+use http::header::{
+    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderName, HeaderValue, VARY,
+};
+use http::request::Parts;
+use http::{HeaderMap, StatusCode};
+use serde_json::Value;
+
+use super::failure::Failure;
+use super::finish::PageSpec;
+use super::policy::fill_tag;
+use super::request::{RequestParts, declared_query};
+use super::{Inner, PageRoute, local};
+use crate::cache::{CacheError, CacheKey, Outcome, Page, Served};
+use crate::document::HydrationState;
+
+/// `X-Hiver-Cache`: how the page was obtained (`hit-l1`, `miss`, `bypass`, ...).
+pub const X_HIVER_CACHE: HeaderName = HeaderName::from_static("x-hiver-cache");
+/// `X-Hiver-Render: shell`: the server render failed and the client-side shell was sent.
+pub const X_HIVER_RENDER: HeaderName = HeaderName::from_static("x-hiver-render");
+
+const PRIVATE: &str = "private, no-store";
+
+/// What one render needs, shared by the cache's render closure (which may run again for
+/// a background refresh).
+struct RenderJob {
+    inner: Arc<Inner>,
+    url: String,
+    spec: PageSpec,
+}
+
+impl RenderJob {
+    async fn run(&self) -> Result<Page, Failure> {
+        let pending = self
+            .inner
+            .pool
+            .submit(self.url.as_str(), &self.spec.props)
+            .map_err(Failure::Render)?;
+        let rendered = pending.await.map_err(Failure::Render)?;
+        let spec = PageSpec {
+            template: self.spec.template.clone(),
+            props: self.spec.props.clone(),
+            tags: self.spec.tags.clone(),
+            compression: self.spec.compression,
+        };
+        self.inner.finisher.finish(spec, rendered).await
+    }
+}
+
+/// Answers a request for a page route.
+pub(crate) async fn page(
+    inner: Arc<Inner>,
+    route: Arc<PageRoute>,
+    params: Vec<(String, String)>,
+    parts: Parts,
+) -> Response {
+    let query = match declared_query(parts.uri.query(), &route.policy.query) {
+        Ok(query) => query,
+        Err(e) => return bad_request(format!("malformed query string: {e}")),
+    };
+    let req = RequestParts {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+        params: &params,
+        query: &query,
+    };
+    let props = route.policy.props_for(&req);
+    let variant = route.policy.variant_for(&req);
+    let declared: Vec<&str> = route.policy.query.iter().map(String::as_str).collect();
+    let key = CacheKey::builder(&parts.method, parts.uri.path())
+        .query(parts.uri.query(), &declared)
+        .props_json(&props)
+        .variant(&variant)
+        .build();
+    let key = match key {
+        Ok(key) => key,
+        Err(e) => return bad_request(e.to_string()),
+    };
+    let props = Arc::new(props);
+    let job = Arc::new(RenderJob {
+        url: render_url(&key),
+        spec: PageSpec {
+            template: inner.template.clone(),
+            props: props.clone(),
+            tags: route
+                .policy
+                .tags
+                .iter()
+                .map(|t| fill_tag(t, &params))
+                .collect(),
+            compression: inner.compression,
+        },
+        inner: inner.clone(),
+    });
+    let render = move || {
+        let job = job.clone();
+        async move { job.run().await }
+    };
+    let worker = local::worker_cache(&inner);
+    let bypass = route.policy.no_store || inner.cache.bypass_rules().should_bypass(&parts.headers);
+    match worker
+        .serve(&key, &route.cache, &parts.headers, render)
+        .await
+    {
+        Ok(mut served) => {
+            if let Some(refresh) = served.take_refresh() {
+                compio::runtime::spawn(refresh).detach();
+            }
+            respond(&inner, &route, &served, &parts.headers)
+        }
+        Err(err) => shell(&inner, &route, &key, &err, &props, bypass),
+    }
+}
+
+/// The URL the bundle renders: the normalised path and the declared query only, so a
+/// render can depend on nothing the cache key leaves out.
+fn render_url(key: &CacheKey) -> String {
+    if key.query().is_empty() {
+        key.path().to_owned()
+    } else {
+        format!("{}?{}", key.path(), key.query())
+    }
+}
+
+fn respond(inner: &Inner, route: &PageRoute, served: &Served, request: &HeaderMap) -> Response {
+    let page = served.page();
+    let outcome = served.outcome();
+    let cache_control = if outcome == Outcome::Bypass {
+        HeaderValue::from_static(PRIVATE)
+    } else {
+        route.cache_control.clone()
+    };
+    let mut res = answer(page, request, cache_control, inner);
+    res.headers_mut().insert(
+        X_HIVER_CACHE,
+        HeaderValue::from_static(outcome_label(outcome)),
+    );
+    res
+}
+
+/// The response for `page`: 304 when `If-None-Match` matches, else the negotiated coding.
+/// Shared by pages and assets.
+pub(crate) fn answer(
+    page: &Page,
+    request: &HeaderMap,
+    cache_control: HeaderValue,
+    inner: &Inner,
+) -> Response {
+    let Some(encoding) = page.negotiate(request) else {
+        let mut res = plain(StatusCode::NOT_ACCEPTABLE, "no acceptable content coding");
+        res.headers_mut()
+            .insert(VARY, HeaderValue::from_static("accept-encoding"));
+        return res;
+    };
+    let not_modified = page.status() == StatusCode::OK && page.is_not_modified(request, encoding);
+    let (status, body) = if not_modified {
+        inner.counters.not_modified.fetch_add(1, Ordering::Relaxed);
+        (StatusCode::NOT_MODIFIED, Body::empty())
+    } else {
+        (page.status(), Body::from(page.body(encoding)))
+    };
+    let mut res = Response::new(body);
+    *res.status_mut() = status;
+    let headers = res.headers_mut();
+    for (name, value) in page.headers() {
+        if !not_modified || name != CONTENT_TYPE {
+            headers.append(name, value.clone());
+        }
+    }
+    headers.insert(ETAG, page.etag(encoding).clone());
+    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    headers.insert(CACHE_CONTROL, cache_control);
+    if let Some(coding) = encoding.content_encoding().filter(|_| !not_modified) {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    res
+}
+
+/// The client-side shell after a failed render: same document, assets and state, no server
+/// HTML, never cached, no error details.
+fn shell(
+    inner: &Inner,
+    route: &PageRoute,
+    key: &CacheKey,
+    err: &CacheError,
+    props: &Value,
+    bypass: bool,
+) -> Response {
+    let failure = err.render_error().downcast_ref::<Failure>();
+    let status = if failure.is_some_and(Failure::is_unavailable) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        route.policy.error_status
+    };
+    if !err.is_coalesced() {
+        tracing::error!(
+            route = %route.pattern,
+            page = ?key,
+            error = %err.render_error(),
+            js_stack = failure.and_then(Failure::js_stack).unwrap_or(""),
+            "server render failed; serving the client-side shell"
+        );
+    }
+    inner.counters.shells.fetch_add(1, Ordering::Relaxed);
+    let state = HydrationState::new(props).unwrap_or_else(|_| HydrationState::null());
+    let body: Bytes = inner.template.shell(&state, "");
+    let mut res = Response::new(Body::from(body));
+    *res.status_mut() = status;
+    let headers = res.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE));
+    let outcome = match (bypass, err.is_coalesced()) {
+        (true, _) => "bypass",
+        (false, true) => "coalesced",
+        (false, false) => "miss",
+    };
+    headers.insert(X_HIVER_CACHE, HeaderValue::from_static(outcome));
+    headers.insert(X_HIVER_RENDER, HeaderValue::from_static("shell"));
+    res
+}
+
+fn outcome_label(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::HitL1 => "hit-l1",
+        Outcome::HitL2 => "hit-l2",
+        Outcome::Miss => "miss",
+        Outcome::Coalesced => "coalesced",
+        Outcome::Stale => "stale",
+        Outcome::StaleOnError => "stale-on-error",
+        Outcome::Bypass => "bypass",
+    }
+}
+
+fn bad_request(reason: String) -> Response {
+    plain(StatusCode::BAD_REQUEST, reason)
+}
+
+fn plain(status: StatusCode, reason: impl Into<Body>) -> Response {
+    let mut res = Response::new(reason.into());
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    res
+}
