@@ -1,5 +1,48 @@
-//! Server-side rendering for Hiver: a pool of JavaScript contexts that renders pages from a
-//! bundle, behind a multi-level page cache. It knows nothing about sockets.
+//! Server-side rendering for Hiver: a pool of JavaScript contexts that renders React or
+//! Preact pages from a bundle, behind a multi-level page cache.
+//!
+//! - [`engine`]: the [`Engine`](engine::Engine) trait and its QuickJS backend; the JS
+//!   contract (`globalThis.render(url, props)`) and the globals every backend provides.
+//! - [`pool`]: [`RenderPool`], N render threads each owning one engine context, a bounded
+//!   queue, time / memory / stack budgets, and bundle reload with generations.
+//! - [`cache`]: the page cache: a lock-free L1 per HTTP worker over a shared, byte-bounded
+//!   L2, single flight, stale-while-revalidate, purges, pre-compressed pages with ETags.
+//! - [`document`]: the HTML document around a render: Vite manifest asset tags, escaped
+//!   hydration state, and the client-side shell served when a render fails.
+//! - `serve` (feature `framework`): [`Ssr`], which wires the above into `hiver` routes.
+//!
+//! The engine, pool, cache and document modules know nothing about sockets or the
+//! framework; they build alone with `default-features = false`.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! # #[cfg(feature = "framework")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//!
+//! use hiver::Router;
+//! use hiver_ssr::{PagePolicy, Ssr};
+//!
+//! let ssr = Ssr::builder()
+//!     .bundle("web/dist/server.js")
+//!     .manifest("web/dist/.vite/manifest.json", "src/client.jsx")
+//!     .page("/", PagePolicy::new().query(["page"]).ttl(Duration::from_secs(60)))
+//!     .page("/product/{id}", PagePolicy::new().tag("product:{id}"))
+//!     .build()?; // a broken bundle fails here, naming file and line
+//! let app = Router::new().merge(ssr.router());
+//! hiver::serve("127.0.0.1:3000", app)?;
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "framework"))]
+//! # fn main() {}
+//! ```
+//!
+//! # Feature flags
+//!
+//! | feature | default | what it enables |
+//! |---|---|---|
+//! | `framework` | yes | the `serve` module: [`Ssr`] as `hiver` routes (depends on `hiver` and `compio`) |
 
 pub mod cache;
 pub mod document;
