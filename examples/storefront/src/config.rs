@@ -1,0 +1,178 @@
+//! What the demo reads from the environment. Everything has a default, so
+//! `cargo run --release -p storefront` needs no configuration.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// Which build of the storefront's web app to serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framework {
+    /// `dist/preact`: 34 KB server bundle, 26 KB client JS.
+    Preact,
+    /// `dist/react`: React 19, 126 KB server bundle, 230 KB client JS.
+    React,
+}
+
+impl Framework {
+    /// The directory name under `dist/` and the value of `html[data-hydrated]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Framework::Preact => "preact",
+            Framework::React => "react",
+        }
+    }
+}
+
+impl fmt::Display for Framework {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Framework {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        match s {
+            "preact" => Ok(Framework::Preact),
+            "react" => Ok(Framework::React),
+            other => Err(ConfigError(format!(
+                "STOREFRONT_FRAMEWORK must be preact or react, got {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A bad environment variable, with the variable's name and the value it had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The demo's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `PORT` (default 3000; 0 picks a free port, logged at start).
+    pub port: u16,
+    /// `WORKERS` (default: one per available core).
+    pub workers: Option<usize>,
+    /// `STOREFRONT_FRAMEWORK` (default preact).
+    pub framework: Framework,
+    /// `STOREFRONT_DIST` (default: this package's `web/dist`), holding `<framework>/`.
+    pub dist: PathBuf,
+}
+
+impl Config {
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    ///
+    /// A variable that is set but does not parse.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment in [`Config::from_env`]); pure, for
+    /// tests.
+    ///
+    /// # Errors
+    ///
+    /// A variable that is set but does not parse.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let number = |name: &str| -> Result<Option<usize>, ConfigError> {
+            lookup(name)
+                .map(|v| {
+                    v.parse().map_err(|_| {
+                        ConfigError(format!("{name} must be a whole number, got {v:?}"))
+                    })
+                })
+                .transpose()
+        };
+        let port = match number("PORT")? {
+            None => 3000,
+            Some(p) => u16::try_from(p)
+                .map_err(|_| ConfigError(format!("PORT must be at most 65535, got {p}")))?,
+        };
+        let workers = number("WORKERS")?;
+        if workers == Some(0) {
+            return Err(ConfigError("WORKERS must be at least 1".into()));
+        }
+        let framework = match lookup("STOREFRONT_FRAMEWORK") {
+            Some(v) => v.parse()?,
+            None => Framework::Preact,
+        };
+        let dist = lookup("STOREFRONT_DIST").map_or_else(default_dist, PathBuf::from);
+        Ok(Config {
+            port,
+            workers,
+            framework,
+            dist,
+        })
+    }
+
+    /// The chosen framework's build: `server.js`, `.vite/manifest.json`, `assets/`.
+    pub fn build_dir(&self) -> PathBuf {
+        self.dist.join(self.framework.name())
+    }
+}
+
+/// `web/dist` next to this package's manifest, so the binary works from any directory of
+/// this checkout.
+pub fn default_dist() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("web/dist")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn defaults_need_no_environment() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(c.port, 3000);
+        assert_eq!(c.workers, None);
+        assert_eq!(c.framework, Framework::Preact);
+        assert!(c.build_dir().join("server.js").is_file(), "{c:?}");
+    }
+
+    #[test]
+    fn variables_override_the_defaults() {
+        let c = config(&[
+            ("PORT", "0"),
+            ("WORKERS", "3"),
+            ("STOREFRONT_FRAMEWORK", "react"),
+            ("STOREFRONT_DIST", "/srv/dist"),
+        ])
+        .expect("valid");
+        assert_eq!(c.port, 0);
+        assert_eq!(c.workers, Some(3));
+        assert_eq!(c.build_dir(), PathBuf::from("/srv/dist/react"));
+    }
+
+    #[test]
+    fn bad_values_are_reported_by_name() {
+        let e = config(&[("PORT", "70000")]).expect_err("too large");
+        assert!(e.to_string().contains("PORT"), "{e}");
+        let e = config(&[("WORKERS", "two")]).expect_err("not a number");
+        assert!(e.to_string().contains("WORKERS"), "{e}");
+        let e = config(&[("WORKERS", "0")]).expect_err("zero workers");
+        assert!(e.to_string().contains("WORKERS"), "{e}");
+        let e = config(&[("STOREFRONT_FRAMEWORK", "vue")]).expect_err("unknown");
+        assert!(e.to_string().contains("vue"), "{e}");
+    }
+}
