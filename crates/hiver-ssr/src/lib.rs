@@ -56,3 +56,8 @@ pub mod serve;
 
 #[cfg(feature = "framework")]
 pub use serve::{PagePolicy, Ssr, SsrBuilder, SsrError};
+
+/// The examples in README.md, compiled as doc tests so they cannot rot.
+#[cfg(all(doctest, feature = "framework"))]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

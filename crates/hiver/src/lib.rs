@@ -80,8 +80,3 @@ pub use http;
 pub use json::Json;
 pub use routing::Router;
 pub use serve::{Server, serve};
-
-/// The examples in README.md, compiled as doc tests so they cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;
