@@ -3,9 +3,11 @@
 //! A one-worker `hiver_runtime` echo server; the client is a blocking `std` socket on the
 //! bench thread that writes 64 bytes on a kept-open connection and reads them back. One
 //! iteration is one round trip: the figure is the latency of the runtime's accept-free
-//! read → write path plus two loopback hops. A driver the kernel refuses is skipped with
-//! a message, not failed.
+//! read → write path plus two loopback hops. The worker pins itself to the first CPU and
+//! the client is pinned to the same one (see `pin_client`). A driver the kernel refuses is
+//! skipped with a message, not failed.
 
+use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -35,6 +37,35 @@ async fn echo(mut conn: Connection) {
     }
 }
 
+/// Pins the bench thread (the client) to the first CPU this process may use, the one the
+/// worker pins itself to. Measured on a 2-core VM: with client and worker on one CPU a
+/// round trip repeats within a few µs; across CPUs every hop waits for the hypervisor to
+/// wake an idle vCPU (4–5× slower, and faster whenever other load keeps it awake); left
+/// to the scheduler it swings between the two from run to run. Sharing a CPU measures the
+/// server's code and syscalls rather than the VM's wake-up latency. Best effort: without
+/// affinity support it does nothing. compio's runtime builder is the affinity call already
+/// in the dependency tree: building a runtime pins the calling thread, and the pin
+/// outlives the runtime.
+fn pin_client() {
+    let Some(cpu) = first_allowed_cpu() else {
+        return;
+    };
+    let mut builder = compio::runtime::RuntimeBuilder::new();
+    if let Err(e) = builder.thread_affinity(HashSet::from([cpu])).build() {
+        eprintln!("could not pin the client to CPU {cpu}: {e}");
+    }
+}
+
+/// The first CPU in `/proc/self/status`'s `Cpus_allowed_list` (e.g. `0-1`), as the
+/// runtime's worker pinning reads it.
+fn first_allowed_cpu() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let list = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))?;
+    list.trim().split([',', '-']).next()?.parse().ok()
+}
+
 fn start(driver: Driver) -> std::io::Result<ServerHandle> {
     Builder::new()
         .workers(1)
@@ -44,16 +75,27 @@ fn start(driver: Driver) -> std::io::Result<ServerHandle> {
         .listen("127.0.0.1:0", |_worker| echo)
 }
 
-fn round_trips(c: &mut Criterion) {
-    let mut group = c.benchmark_group("tcp_echo_64B");
-    for driver in [Driver::IoUring, Driver::Epoll] {
-        let server = match start(driver) {
-            Ok(server) => server,
+/// The servers that could start, one per driver; a refused driver is reported and skipped.
+fn start_all() -> Vec<(Driver, ServerHandle)> {
+    [Driver::IoUring, Driver::Epoll]
+        .into_iter()
+        .filter_map(|driver| match start(driver) {
+            Ok(server) => Some((driver, server)),
             Err(e) => {
                 eprintln!("tcp_echo: skipping {driver}: {e}");
-                continue;
+                None
             }
-        };
+        })
+        .collect()
+}
+
+fn round_trips(c: &mut Criterion) {
+    // Every server starts (and pins its worker) before the client thread is pinned: threads
+    // spawned later would inherit the client's affinity and read it as the allowed set.
+    let servers = start_all();
+    pin_client();
+    let mut group = c.benchmark_group("tcp_echo_64B");
+    for (driver, server) in &servers {
         // Invariants: the server is listening on loopback; a failure here is a broken bench.
         let mut client = TcpStream::connect(server.local_addr()).expect("connect");
         client.set_nodelay(true).expect("TCP_NODELAY");
@@ -69,11 +111,12 @@ fn round_trips(c: &mut Criterion) {
             })
         });
         assert_eq!(back, out, "echo returned other bytes");
-        drop(client);
+    }
+    group.finish();
+    for (_, server) in servers {
         server.shutdown();
         server.wait().expect("server stopped cleanly");
     }
-    group.finish();
 }
 
 criterion_group!(benches, round_trips);
