@@ -67,6 +67,9 @@ pub struct Config {
     pub framework: Framework,
     /// `STOREFRONT_DIST` (default: this package's `web/dist`), holding `<framework>/`.
     pub dist: PathBuf,
+    /// `STOREFRONT_CACHE` (`on`, the default, or `off`): `off` marks every page route
+    /// no-store, so every request renders (for measuring renders, e.g. `bench/ssr.sh`).
+    pub cache: bool,
 }
 
 impl Config {
@@ -109,11 +112,21 @@ impl Config {
             None => Framework::Preact,
         };
         let dist = lookup("STOREFRONT_DIST").map_or_else(default_dist, PathBuf::from);
+        let cache = match lookup("STOREFRONT_CACHE").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "STOREFRONT_CACHE must be on or off, got {other:?}"
+                )));
+            }
+        };
         Ok(Config {
             port,
             workers,
             framework,
             dist,
+            cache,
         })
     }
 
@@ -147,6 +160,7 @@ mod tests {
         assert_eq!(c.port, 3000);
         assert_eq!(c.workers, None);
         assert_eq!(c.framework, Framework::Preact);
+        assert!(c.cache);
         assert!(c.build_dir().join("server.js").is_file(), "{c:?}");
     }
 
@@ -157,9 +171,11 @@ mod tests {
             ("WORKERS", "3"),
             ("STOREFRONT_FRAMEWORK", "react"),
             ("STOREFRONT_DIST", "/srv/dist"),
+            ("STOREFRONT_CACHE", "off"),
         ])
         .expect("valid");
         assert_eq!(c.port, 0);
+        assert!(!c.cache);
         assert_eq!(c.workers, Some(3));
         assert_eq!(c.build_dir(), PathBuf::from("/srv/dist/react"));
     }
@@ -174,5 +190,7 @@ mod tests {
         assert!(e.to_string().contains("WORKERS"), "{e}");
         let e = config(&[("STOREFRONT_FRAMEWORK", "vue")]).expect_err("unknown");
         assert!(e.to_string().contains("vue"), "{e}");
+        let e = config(&[("STOREFRONT_CACHE", "no")]).expect_err("not on or off");
+        assert!(e.to_string().contains("STOREFRONT_CACHE"), "{e}");
     }
 }

@@ -5,6 +5,7 @@
 //! the URL it logs. Environment (all optional): `PORT` (3000; 0 picks a free port),
 //! `WORKERS` (one per core), `STOREFRONT_FRAMEWORK` (`preact` or `react`),
 //! `STOREFRONT_DIST` (the directory holding `preact/` and `react/`, default `web/dist`),
+//! `STOREFRONT_CACHE` (`on`; `off` makes every page route no-store, see the table),
 //! `HIVER_DRIVER` (`uring` or `epoll`), `RUST_LOG` (`info`).
 //!
 //! | route | what |
@@ -16,6 +17,10 @@
 //! | `POST /admin/purge?tag=…` / `?path=…` / `?prefix=…` | drops cached pages; unguarded, for the demo on 127.0.0.1 only |
 //! | `GET /metrics` | Prometheus: request counters and latencies, SSR cache and render pool |
 //! | anything else | the app's 404 page, never cached |
+//!
+//! With `STOREFRONT_CACHE=off` the `/` and `/product/{id}` pages are no-store as well: every
+//! request renders and is answered `X-Hiver-Cache: bypass`, `Cache-Control: private,
+//! no-store` (for measuring the renderer, as `bench/ssr.sh` does).
 //!
 //! Every response carries an `X-Request-Id`; pages carry `X-Hiver-Cache`.
 

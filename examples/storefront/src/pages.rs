@@ -35,26 +35,32 @@ fn props(req: &RequestParts<'_>) -> Value {
 pub fn ssr(config: &Config) -> Result<Ssr, SsrError> {
     let build = config.build_dir();
     let entry = format!("src/{}/client.jsx", config.framework.name());
+    // `STOREFRONT_CACHE=off`: every route renders every time (benchmarks of the renderer).
+    let store = |policy: PagePolicy| policy.no_store(!config.cache);
     Ssr::builder()
         .bundle(build.join("server.js"))
         .manifest(build.join(".vite/manifest.json"), entry)
         .page(
             "/",
-            PagePolicy::new()
-                .query(LISTING_QUERY)
-                .ttl(TTL)
-                .swr(SWR)
-                .tag("listing")
-                .props(props),
+            store(
+                PagePolicy::new()
+                    .query(LISTING_QUERY)
+                    .ttl(TTL)
+                    .swr(SWR)
+                    .tag("listing")
+                    .props(props),
+            ),
         )
         .page(
             "/product/{id}",
-            PagePolicy::new()
-                .ttl(TTL)
-                .swr(SWR)
-                .tag("product")
-                .tag("product:{id}")
-                .props(props),
+            store(
+                PagePolicy::new()
+                    .ttl(TTL)
+                    .swr(SWR)
+                    .tag("product")
+                    .tag("product:{id}")
+                    .props(props),
+            ),
         )
         // Every other path gets the app's own 404 page. Never stored: a scanner walking
         // random paths must not fill the cache.
