@@ -58,10 +58,7 @@ die() { log "error: $*"; exit 1; }
 stop_server() {
   local pid=$server_pid
   [[ -n $pid ]] || return 0
-  server_pid=""   # the one server running now, started by this script; stop_server ends it
-wrk_pid=""      # the wrk run in progress, waited for with `wait` so Ctrl-C is seen at once
-startup_ms=""   # set by start_server
-rps="" p99="" err=""  # set by run_wrk
+  server_pid=""
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 50); do
     kill -0 "$pid" 2>/dev/null || break
