@@ -4,7 +4,7 @@ use std::{
     future::Future,
     io,
     net::{TcpListener as StdListener, ToSocketAddrs},
-    sync::{Arc, mpsc},
+    sync::{Arc, atomic::AtomicUsize, mpsc},
     thread,
     time::Duration,
 };
@@ -142,6 +142,7 @@ impl Builder {
             controls,
             threads,
             driver,
+            open,
         } = started;
         let signals = match self.handle_signals {
             true => match spawn_signal_thread(controls.clone()) {
@@ -155,7 +156,7 @@ impl Builder {
         };
         tracing::info!(%local_addr, workers = n, %driver, "listening");
         Ok(ServerHandle::new(
-            local_addr, driver, controls, threads, signals,
+            local_addr, driver, controls, threads, signals, open,
         ))
     }
 
@@ -193,8 +194,10 @@ impl Builder {
         let (ready_tx, ready_rx) = mpsc::channel();
         let mut controls = Vec::with_capacity(n);
         let mut threads = Vec::with_capacity(n);
+        let open: Vec<_> = (0..n).map(|_| Arc::new(AtomicUsize::new(0))).collect();
         for (index, l) in listeners.into_iter().enumerate() {
             let cfg = WorkerConfig {
+                open: open[index].clone(),
                 index,
                 cpu: (!cpus.is_empty()).then(|| cpus[index % cpus.len()]),
                 driver,
@@ -219,6 +222,7 @@ impl Builder {
                 controls,
                 threads,
                 driver,
+                open,
             }),
             Err(e) => {
                 abort(&controls, threads);
@@ -232,6 +236,8 @@ struct Started {
     controls: Vec<channel::Sender<Control>>,
     threads: Vec<thread::JoinHandle<io::Result<()>>>,
     driver: Driver,
+    /// One open-connection count per worker, by index.
+    open: Vec<Arc<AtomicUsize>>,
 }
 
 /// The startup handshake: every worker reports its driver or its error.

@@ -6,6 +6,10 @@ use std::{
     future::poll_fn,
     net::SocketAddr,
     rc::Rc,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     task::{Poll, Waker},
 };
 
@@ -79,30 +83,47 @@ impl fmt::Debug for Connection {
     }
 }
 
-/// Counts a worker's open connections; lives on the worker thread only.
-#[derive(Default)]
+/// Counts a worker's open connections. The counter itself lives on the worker thread; the
+/// count is also readable from other threads (see [`ServerHandle::open_connections`](
+/// crate::ServerHandle::open_connections)).
 pub(crate) struct Counter {
-    /// Number of live `Connection`s (their `Slot`s).
-    open: Cell<usize>,
+    /// Number of live `Connection`s (their `Slot`s). Shared so the server handle can read it;
+    /// written only by this worker (`Slot` is `!Send`), so a plain load + store updates it
+    /// without a locked read-modify-write, once per accept and once per close.
+    open: Arc<AtomicUsize>,
     /// The accept loop, parked at the limit, or the drain, parked until zero. One task at a
     /// time waits on the counter: the accept loop before shutdown, the drain after.
     waiter: Cell<Option<Waker>>,
 }
 
 impl Counter {
+    /// A counter that publishes its count in `open` (which should start at zero).
+    pub fn new(open: Arc<AtomicUsize>) -> Self {
+        Self {
+            open,
+            waiter: Cell::new(None),
+        }
+    }
+
     pub fn open(&self) -> usize {
-        self.open.get()
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// Single writer (this worker), so load + store cannot lose an update.
+    fn add(&self, delta: isize) {
+        let n = self.open().wrapping_add_signed(delta);
+        self.open.store(n, Ordering::Relaxed);
     }
 
     pub fn acquire(self: &Rc<Self>) -> Slot {
-        self.open.set(self.open.get() + 1);
+        self.add(1);
         Slot(self.clone())
     }
 
     /// Waits until fewer than `limit` connections are open.
     pub async fn below(&self, limit: usize) {
         poll_fn(|cx| {
-            if self.open.get() < limit {
+            if self.open() < limit {
                 Poll::Ready(())
             } else {
                 self.waiter.set(Some(cx.waker().clone()));
@@ -119,9 +140,27 @@ pub(crate) struct Slot(Rc<Counter>);
 impl Drop for Slot {
     fn drop(&mut self) {
         let c = &self.0;
-        c.open.set(c.open.get() - 1);
+        c.add(-1);
         if let Some(w) = c.waiter.take() {
             w.wake();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_publish_the_count_to_the_shared_gauge() {
+        let gauge = Arc::new(AtomicUsize::new(0));
+        let counter = Rc::new(Counter::new(gauge.clone()));
+        let a = counter.acquire();
+        let b = counter.acquire();
+        assert_eq!(gauge.load(Ordering::Relaxed), 2);
+        drop(a);
+        assert_eq!((counter.open(), gauge.load(Ordering::Relaxed)), (1, 1));
+        drop(b);
+        assert_eq!(gauge.load(Ordering::Relaxed), 0);
     }
 }

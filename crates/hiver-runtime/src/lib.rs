@@ -8,6 +8,11 @@
 //! not be `Send`. This crate knows nothing about HTTP: it hands each accepted
 //! [`Connection`] to your handler.
 //!
+//! **Connection counts.** Each worker publishes its number of open connections in a shared
+//! atomic, written once per accept and once per close (never per request);
+//! [`ServerHandle::open_connections`] and [`WorkerInfo::open_connections`] read it from any
+//! thread, e.g. for a metrics endpoint.
+//!
 //! **Drivers.** io_uring is used where the kernel allows it (rings set up with
 //! COOP_TASKRUN + TASKRUN_FLAG, or SINGLE_ISSUER + DEFER_TASKRUN with
 //! [`Builder::defer_taskrun`]); otherwise epoll. [`Builder::driver`] or the environment

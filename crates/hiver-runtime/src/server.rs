@@ -3,7 +3,10 @@
 use std::{
     fmt, io,
     net::SocketAddr,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicUsize, Ordering},
+    },
     thread::JoinHandle,
 };
 
@@ -31,6 +34,9 @@ struct Inner {
     state: Mutex<State>,
     /// Stops the signal thread once the server is gone, so later signals act normally.
     signals: Option<signal_hook::iterator::Handle>,
+    /// Each worker's open-connection count, by index: written by that worker on accept and
+    /// close, read by `open_connections` from any thread.
+    open: Vec<Arc<AtomicUsize>>,
 }
 
 enum State {
@@ -46,6 +52,7 @@ impl ServerHandle {
         controls: Vec<Sender<Control>>,
         threads: Vec<JoinHandle<io::Result<()>>>,
         signals: Option<signal_hook::iterator::Handle>,
+        open: Vec<Arc<AtomicUsize>>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -54,6 +61,7 @@ impl ServerHandle {
                 controls,
                 state: Mutex::new(State::Running(threads)),
                 signals,
+                open,
             }),
         }
     }
@@ -71,6 +79,17 @@ impl ServerHandle {
     /// The number of workers.
     pub fn workers(&self) -> usize {
         self.inner.controls.len()
+    }
+
+    /// Each worker's open connections (accepted, not yet closed), indexed by worker.
+    ///
+    /// Read now, from any thread, without stopping the workers: each count is exact for its
+    /// worker at some recent instant, but the counts are not one atomic snapshot. A connection
+    /// counts until the handler's future ends and drops it, so a client's close shows up only
+    /// once the worker has seen it. After the server has stopped, every count is 0.
+    pub fn open_connections(&self) -> Vec<usize> {
+        let load = |n: &Arc<AtomicUsize>| n.load(Ordering::Relaxed);
+        self.inner.open.iter().map(load).collect()
     }
 
     /// Starts a graceful shutdown and returns at once: every worker stops accepting,

@@ -7,7 +7,11 @@ use std::{
     net::TcpListener as StdListener,
     pin::pin,
     rc::Rc,
-    sync::{Arc, mpsc},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+        mpsc,
+    },
     thread,
     time::Duration,
 };
@@ -25,6 +29,8 @@ use crate::{
 pub struct WorkerInfo {
     index: usize,
     driver: Driver,
+    /// The worker's published connection count, shared with its `Counter`.
+    open: Arc<AtomicUsize>,
 }
 
 impl WorkerInfo {
@@ -36,6 +42,13 @@ impl WorkerInfo {
     /// The I/O driver this worker's runtime actually uses.
     pub fn driver(&self) -> Driver {
         self.driver
+    }
+
+    /// Connections this worker has accepted and not yet closed, read now. Clones of this
+    /// `WorkerInfo` may be sent to and read from any thread; the count is the same one
+    /// [`ServerHandle::open_connections`](crate::ServerHandle::open_connections) reports.
+    pub fn open_connections(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
     }
 }
 
@@ -54,6 +67,8 @@ pub(crate) struct WorkerConfig {
     pub driver: DriverConfig,
     pub max_connections: usize,
     pub drain_timeout: Duration,
+    /// This worker's open-connection count, also held by the `ServerHandle`.
+    pub open: Arc<AtomicUsize>,
 }
 
 /// A worker's startup report: its index and the driver it runs, or why it could not start.
@@ -104,7 +119,11 @@ where
             Ok(l) => l,
             Err(e) => return startup_failed(&ready, index, e),
         };
-        let info = WorkerInfo { index, driver };
+        let info = WorkerInfo {
+            index,
+            driver,
+            open: cfg.open.clone(),
+        };
         let handler = make_handler(&info);
         drop(make_handler);
         tracing::info!(worker = index, %driver, cpu = ?cfg.cpu, "worker started");
@@ -133,7 +152,7 @@ where
     H: Fn(Connection) -> Fut + 'static,
     Fut: Future<Output = ()> + 'static,
 {
-    let counter = Rc::new(Counter::default());
+    let counter = Rc::new(Counter::new(cfg.open.clone()));
     let shutdown = Shutdown::new();
     let accept = compio::runtime::spawn(accept_loop(
         listener,

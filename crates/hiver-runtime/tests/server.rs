@@ -22,6 +22,7 @@ both_drivers! {
     connection_limit_pauses_accept => connection_limit_pauses_accept_uring, connection_limit_pauses_accept_epoll;
     startup_failure_is_returned => startup_failure_is_returned_uring, startup_failure_is_returned_epoll;
     bind_failure_is_returned => bind_failure_is_returned_uring, bind_failure_is_returned_epoll;
+    open_connections_follow_accept_and_close => open_connections_follow_accept_and_close_uring, open_connections_follow_accept_and_close_epoll;
 }
 
 fn echo_with_two_workers(driver: Driver) {
@@ -227,6 +228,47 @@ fn bind_failure_is_returned(driver: Driver) {
         .listen(taken.local_addr().unwrap(), |_| echo)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AddrInUse);
+}
+
+fn open_connections_follow_accept_and_close(driver: Driver) {
+    const K: usize = 7;
+    let infos = Arc::new(Mutex::new(Vec::new()));
+    let record = infos.clone();
+    let server = builder(driver)
+        .workers(2)
+        .listen("127.0.0.1:0", move |w| {
+            record.lock().unwrap().push(w.clone());
+            echo
+        })
+        .unwrap();
+    assert_eq!(server.open_connections(), [0, 0]);
+    let clients: Vec<TcpStream> = (0..K)
+        .map(|i| {
+            let mut c = connect(server.local_addr());
+            // An echoed byte proves the worker accepted it and counted it.
+            c.write_all(&[i as u8]).unwrap();
+            let mut b = [0; 1];
+            c.read_exact(&mut b).unwrap();
+            c
+        })
+        .collect();
+    let open = server.open_connections();
+    assert_eq!(open.len(), 2);
+    assert_eq!(open.iter().sum::<usize>(), K, "{open:?}");
+    let mut infos = infos.lock().unwrap().clone();
+    infos.sort_by_key(|w| w.index());
+    let from_infos: Vec<usize> = infos.iter().map(|w| w.open_connections()).collect();
+    assert_eq!(from_infos, open);
+
+    drop(clients);
+    // The worker sees each close asynchronously, when its read returns 0.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.open_connections() != [0, 0] {
+        assert!(Instant::now() < deadline, "{:?}", server.open_connections());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    stop(&server);
+    assert_eq!(server.open_connections(), [0, 0]);
 }
 
 #[test]
