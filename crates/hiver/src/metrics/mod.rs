@@ -22,7 +22,10 @@
 //! for the same reason non-standard methods are labelled [`OTHER_METHOD`].
 //!
 //! [`Server::metrics`](crate::Server::metrics) (or [`Metrics::record_server`]) adds, at
-//! start-up, `hiver_driver_info{driver="io_uring"} 1` (or `epoll`) and `hiver_workers`.
+//! start-up, `hiver_driver_info{driver="io_uring"} 1` (or `epoll`) and `hiver_workers`,
+//! and from then on `hiver_open_connections{worker="0"}` (one gauge per worker, read from
+//! the workers at each scrape, so it costs nothing per request). A scrape over a socket
+//! counts its own connection too.
 //!
 //! [`handler`] serves the registry as OpenMetrics text ([`CONTENT_TYPE`]) at whatever
 //! route the app chooses.
@@ -90,6 +93,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::MetricConstructor;
 use prometheus_client::registry::{Metric, Registry};
 
+mod connections;
 mod exposition;
 mod histogram;
 mod layer;
@@ -104,6 +108,7 @@ pub use prometheus_client::metrics::family::Family;
 pub use prometheus_client::metrics::gauge::Gauge;
 pub use prometheus_client::registry::Unit;
 
+use connections::OpenConnections;
 use layer::HttpMetrics;
 
 /// A metrics registry with Hiver's request metrics in it; see the [module docs](self).
@@ -124,6 +129,9 @@ struct Shared {
     driver: Family<[(&'static str, String); 1], Gauge>,
     /// `hiver_workers`: set by `record_server`.
     workers: Gauge,
+    /// `hiver_open_connections{worker}`: pointed at the server by `record_server`, read by
+    /// the registry's collector at each scrape.
+    open_connections: Arc<OpenConnections>,
 }
 
 impl Metrics {
@@ -226,9 +234,14 @@ impl Metrics {
     }
 
     /// Records which I/O driver a started server runs on (`hiver_driver_info`) and its
-    /// worker count (`hiver_workers`). [`Server::metrics`](crate::Server::metrics) calls
-    /// it for you.
+    /// worker count (`hiver_workers`), and makes every later scrape report each worker's
+    /// open connections (`hiver_open_connections{worker="N"}`, read from `handle` then).
+    /// [`Server::metrics`](crate::Server::metrics) calls it for you.
+    ///
+    /// One registry describes one server: recording another replaces the worker count and
+    /// the connection gauges with the new server's.
     pub fn record_server(&self, handle: &crate::ServerHandle) {
+        self.shared.open_connections.watch(handle);
         let label = [("driver", handle.driver().to_string())];
         self.shared.driver.get_or_create(&label).set(1);
         let workers = i64::try_from(handle.workers()).unwrap_or(i64::MAX);
@@ -287,11 +300,14 @@ impl MetricsBuilder {
         );
         let workers = Gauge::default();
         registry.register("hiver_workers", "Worker threads serving", workers.clone());
+        let open_connections = Arc::new(OpenConnections::default());
+        registry.register_collector(Box::new(open_connections.clone()));
         let shared = Shared {
             registry: RwLock::new(registry),
             http,
             driver,
             workers,
+            open_connections,
         };
         Metrics {
             shared: Arc::new(shared),
