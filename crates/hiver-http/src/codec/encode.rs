@@ -52,16 +52,21 @@ pub struct ResponseHead<'a> {
 pub fn encode_response_head(head: &ResponseHead<'_>, dst: &mut BytesMut) {
     dst.reserve(128 + head.headers.len() * 32);
     write_status_line(head.status, dst);
+    // Noted while writing rather than looked up afterwards: two hash lookups
+    // per response cost more than comparing the few names a response has.
+    let (mut has_date, mut has_server) = (false, false);
     for (name, value) in head.headers {
         if name == CONTENT_LENGTH || name == TRANSFER_ENCODING || name == CONNECTION {
             continue;
         }
+        has_date |= name == DATE;
+        has_server |= name == SERVER;
         write_field(name.as_str().as_bytes(), value.as_bytes(), dst);
     }
-    if !head.headers.contains_key(DATE) {
+    if !has_date {
         write_field(b"Date", &http_date(), dst);
     }
-    if !head.headers.contains_key(SERVER) {
+    if !has_server {
         write_field(b"Server", head.server.as_bytes(), dst);
     }
     write_framing(head.framing, dst);

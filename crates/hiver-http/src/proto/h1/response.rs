@@ -1,6 +1,8 @@
 //! Answering a request: run the handler, frame its response, queue it.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -14,7 +16,7 @@ use crate::codec::semantics::{list_elements, parse_content_length};
 use crate::codec::{
     LAST_CHUNK, RequestHead, ResponseFraming, ResponseHead, encode_chunk_size, encode_response_head,
 };
-use crate::{Body, BodyInner, BodyStream, Response, Service};
+use crate::{Body, BodyInner, BodyStream, Request, Response, Service};
 
 /// What follows a response head on the wire.
 enum Payload {
@@ -33,18 +35,13 @@ impl<S: Service> Conn<S> {
         let version = head.version;
         let client_keep_alive = head.keep_alive;
         let req = build_request(head, body, self.info);
-        self.sleep
-            .reset(Instant::now() + self.config.request_timeout());
-        let res = match race(self.service.call(req), &mut self.sleep, None).await {
-            Wake::Done(res) => res,
-            Wake::TimedOut | Wake::Shutdown => {
-                tracing::warn!(peer = %self.info.peer_addr, "handler exceeded the request timeout");
-                self.queue_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the request took too long to process",
-                );
-                return Step::Close;
-            }
+        let Some(res) = self.call_service(req).await else {
+            tracing::warn!(peer = %self.info.peer_addr, "handler exceeded the request timeout");
+            self.queue_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the request took too long to process",
+            );
+            return Step::Close;
         };
         let res = reject_informational(res);
         // A request in flight when shutdown began is still answered, but
@@ -52,6 +49,22 @@ impl<S: Service> Conn<S> {
         let keep_alive =
             client_keep_alive && !self.shutdown.is_triggered() && !wants_close(res.headers());
         self.queue_response(res, is_head, version, keep_alive).await
+    }
+
+    /// Runs the handler; `None` if it outlived the request timeout.
+    async fn call_service(&mut self, req: Request) -> Option<Response> {
+        let mut call = pin!(self.service.call(req));
+        // Most handlers answer on their first poll: the request timer is only
+        // armed (a clock read and a timer-wheel move) for one that waits.
+        if let Poll::Ready(res) = poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await {
+            return Some(res);
+        }
+        self.sleep
+            .reset(Instant::now() + self.config.request_timeout());
+        match race(call, &mut self.sleep, None).await {
+            Wake::Done(res) => Some(res),
+            Wake::TimedOut | Wake::Shutdown => None,
+        }
     }
 
     async fn queue_response(
@@ -222,7 +235,11 @@ fn declared_framing(
 }
 
 fn wants_close(headers: &HeaderMap) -> bool {
-    list_elements(headers.get_all(CONNECTION).iter()).any(|t| t.eq_ignore_ascii_case(b"close"))
+    // A scan of the response's few fields is cheaper than hashing for a lookup.
+    let values = headers
+        .iter()
+        .filter_map(|(name, value)| (name == CONNECTION).then_some(value));
+    list_elements(values).any(|t| t.eq_ignore_ascii_case(b"close"))
 }
 
 /// A handler cannot end an exchange with a 1xx (there is no protocol
