@@ -48,6 +48,12 @@ pub trait Handler<T, S>: Clone + Send + Sync + Sized + 'static {
 
     /// Runs the extractors on `req`, then the handler.
     fn call(self, req: Request, state: S) -> Self::Future;
+
+    /// [`call`](Handler::call) with the future boxed, as the router stores it. The
+    /// built-in handlers' futures are boxed already and are returned as they are.
+    fn call_boxed(self, req: Request, state: S) -> HandlerFuture {
+        Box::pin(self.call(req, state))
+    }
 }
 
 pub(crate) fn into_endpoint<H, T, S>(handler: H) -> Endpoint<S>
@@ -58,7 +64,7 @@ where
 {
     Endpoint::pending(move |state: &S| {
         let (handler, state) = (handler.clone(), state.clone());
-        Route::new(move |req| handler.clone().call(req, state.clone()))
+        Route::from_boxed(move |req| handler.clone().call_boxed(req, state.clone()))
     })
 }
 
@@ -72,6 +78,10 @@ where
 
     fn call(self, _req: Request, _state: S) -> Self::Future {
         Box::pin(async move { self().await.into_response() })
+    }
+
+    fn call_boxed(self, req: Request, state: S) -> HandlerFuture {
+        self.call(req, state)
     }
 }
 
@@ -106,6 +116,10 @@ macro_rules! impl_handler {
                     };
                     self($($ty,)* $last,).await.into_response()
                 })
+            }
+
+            fn call_boxed(self, req: Request, state: S) -> HandlerFuture {
+                self.call(req, state)
             }
         }
     };
