@@ -25,10 +25,12 @@
 //! [`RenderError::is_queue_full`]. The [`PendingRender`] it returns is a plain `Future` (no
 //! async runtime needed), so it can be awaited on any executor, including a compio worker.
 //!
-//! Core pinning of render threads is not done here: the OS places them.
+//! Render threads are not pinned unless [`RenderPoolBuilder::pin_threads`] asks for it: by
+//! default the OS places them.
 
 mod builder;
 mod metrics;
+mod pinning;
 mod watch;
 mod worker;
 
@@ -197,6 +199,7 @@ impl RenderPool {
     fn spawn(
         &self,
         index: usize,
+        cpu: Option<core_affinity::CoreId>,
         queue: flume::Receiver<Job>,
         ready: flume::Sender<Result<(), BundleError>>,
     ) -> std::io::Result<JoinHandle<()>> {
@@ -205,6 +208,10 @@ impl RenderPool {
             .name(format!("hiver-render-{index}"))
             .stack_size(shared.limits.stack + THREAD_STACK_MARGIN)
             .spawn(move || {
+                // Before the context is built, so its heap is first touched on the right core.
+                if let Some(cpu) = cpu {
+                    pinning::pin_current(index, cpu);
+                }
                 if let Some(worker) = Worker::start(shared, ready) {
                     worker.run(queue);
                 }

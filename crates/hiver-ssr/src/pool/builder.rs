@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::metrics::Metrics;
+use super::pinning::Placement;
 use super::{Loaded, RenderPool, Shared};
 use crate::engine::{Bundle, BundleError, EngineFactory, Limits, QuickJs};
 
@@ -13,6 +14,7 @@ use crate::engine::{Bundle, BundleError, EngineFactory, Limits, QuickJs};
 pub struct RenderPoolBuilder {
     threads: usize,
     queue_capacity: usize,
+    pin_threads: bool,
     limits: Limits,
     factory: Box<dyn EngineFactory>,
 }
@@ -22,6 +24,7 @@ impl std::fmt::Debug for RenderPoolBuilder {
         f.debug_struct("RenderPoolBuilder")
             .field("threads", &self.threads)
             .field("queue_capacity", &self.queue_capacity)
+            .field("pin_threads", &self.pin_threads)
             .field("limits", &self.limits)
             .field("engine", &self.factory.name())
             .finish()
@@ -34,6 +37,7 @@ impl Default for RenderPoolBuilder {
         RenderPoolBuilder {
             threads,
             queue_capacity: 512,
+            pin_threads: false,
             limits: Limits::default(),
             factory: Box::new(QuickJs),
         }
@@ -51,6 +55,18 @@ impl RenderPoolBuilder {
     /// Default 512. At least 1.
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// Pins render thread `i` to the `i`-th CPU this thread may run on (round-robin over the
+    /// allowed set, so `taskset` and cpusets are respected). Default `false`.
+    ///
+    /// Off by default because the HTTP workers are already pinned one per core and render
+    /// threads sharing those cores, placed by the OS, is the normal setup. Turn it on when
+    /// renders get dedicated cores (e.g. the process is started on more cores than it runs
+    /// HTTP workers). A thread that cannot be pinned logs a warning and runs unpinned.
+    pub fn pin_threads(mut self, pin: bool) -> Self {
+        self.pin_threads = pin;
         self
     }
 
@@ -114,9 +130,15 @@ impl RenderPoolBuilder {
             threads: Vec::with_capacity(self.threads),
             shared,
         };
+        let placement = if self.pin_threads {
+            Placement::allowed()
+        } else {
+            None
+        };
         let (ready_tx, ready) = flume::unbounded();
         for index in 0..self.threads {
-            let handle = pool.spawn(index, queue.clone(), ready_tx.clone());
+            let cpu = placement.as_ref().map(|p| p.cpu_for(index));
+            let handle = pool.spawn(index, cpu, queue.clone(), ready_tx.clone());
             pool.threads
                 .push(handle.map_err(|e| BundleError::engine(&name, e.to_string()))?);
         }

@@ -86,6 +86,13 @@ impl SsrBuilder {
         self
     }
 
+    /// Pins render thread `i` to the `i`-th allowed CPU (default `false`: the HTTP workers
+    /// already own one core each; see [`RenderPoolBuilder::pin_threads`]).
+    pub fn pin_threads(mut self, pin: bool) -> Self {
+        self.pool_options = self.pool_options.pin_threads(pin);
+        self
+    }
+
     /// Wall-clock budget of one render (default 2 s).
     pub fn time_limit(mut self, limit: Duration) -> Self {
         self.pool_options = self.pool_options.time_limit(limit);
