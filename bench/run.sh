@@ -51,21 +51,17 @@ wrk_pid=""      # the wrk run in progress, waited for with `wait` so Ctrl-C is s
 startup_ms=""   # set by start_server
 rps="" p99="" err=""  # set by run_wrk
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+LOG_TAG=bench
+WRK_OUT=$WORK_DIR/wrk.out
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
 
-# Stops the server this script started (by its PID only): SIGTERM, then SIGKILL after 5 s.
+# Stops the server this script started (by its PID only).
 stop_server() {
   local pid=$server_pid
   [[ -n $pid ]] || return 0
   server_pid=""
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  stop_pid "$pid"
 }
 
 cleanup() {
@@ -113,14 +109,6 @@ server_command() {
 
 now_ns() { date +%s%N; }
 
-# Server CPU time so far in clock ticks: utime + stime of the whole process (all threads).
-cpu_ticks() {
-  local stat
-  stat=$(<"/proc/$1/stat")
-  # Fields after the ")" closing the command name: state is field 3, utime 14, stime 15.
-  read -r -a f <<<"${stat##*) }"
-  echo $((f[11] + f[12]))
-}
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
@@ -155,23 +143,11 @@ start_server() {
 # for, because bash defers an INT trap until a foreground child ends and then skips it if
 # that child (like wrk) handled SIGINT itself.
 run_wrk() {
-  local port=$1 path=$2 conns=$3 script=$4 duration=$5 out=$WORK_DIR/wrk.out
-  local -a args=(-t"$WRK_THREADS" -c"$conns" -d"${duration}s" --latency)
+  local port=$1 path=$2 conns=$3 script=$4 duration=$5
+  local -a args=(-c"$conns" -d"${duration}s" --latency)
   [[ $script == - ]] || args+=(-s "$BENCH_DIR/$script")
-  wrk "${args[@]}" "http://127.0.0.1:$port$path" >"$out" &
-  wrk_pid=$!
-  wait "$wrk_pid" || die "wrk failed: $(cat "$out")"
-  wrk_pid=""
-  read -r rps p99 err <<<"$(awk '
-    /Requests\/sec:/ { rps = $2 }
-    $1 == "99%" { p99 = $2 }
-    /Socket errors:/ { gsub(",", ""); err += $4 + $6 + $8 + $10 }
-    /Non-2xx or 3xx responses:/ { err += $NF }
-    function ms(v) {
-      if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0
-      if (v ~ /m$/) return v * 60000; if (v ~ /s$/) return v * 1000; return v
-    }
-    END { printf "%s %s %d\n", (rps == "" ? 0 : rps), (p99 == "" ? "-" : ms(p99)), err }' "$out")"
+  run_wrk_raw "${args[@]}" "http://127.0.0.1:$port$path"
+  read -r rps p99 err _ <<<"$(wrk_summary "$WRK_OUT")"
   [[ $p99 != - ]] || p99=""
 }
 
@@ -191,9 +167,9 @@ bench_server() {
   if [[ $WARMUP -gt 0 ]]; then run_wrk "$port" /plaintext 64 - "$WARMUP"; fi
   for spec in "${TESTS[@]}"; do
     read -r test path conns script <<<"$spec"
-    before=$(cpu_ticks "$server_pid")
+    before=$(ticks_of "$server_pid")
     run_wrk "$port" "$path" "$conns" "$script" "$DURATION"
-    after=$(cpu_ticks "$server_pid")
+    after=$(ticks_of "$server_pid")
     cpu_s=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
     record "$name" "$test.req_s" "$rps"
     record "$name" "$test.cpu_s" "$cpu_s"

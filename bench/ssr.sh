@@ -59,8 +59,10 @@ server_children=()   # its worker processes (nginx, node), seen after it answere
 wrk_pid=""           # the wrk run in progress, waited for so Ctrl-C is seen at once
 rps="" p99="" err="" bytes_per_req=""  # set by run_wrk
 
-log() { printf '[ssr %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+LOG_TAG=ssr
+WRK_OUT=$WORK_DIR/wrk.out
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
 
 # Stops the server this script started and its workers, by PID only: SIGTERM to the parent
 # (nginx and node stop their workers), SIGKILL after 5 s, then any worker left over.
@@ -68,13 +70,7 @@ stop_server() {
   local pid=$server_pid child
   [[ -n $pid ]] || return 0
   server_pid=""
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  stop_pid "$pid"
   for child in "${server_children[@]}"; do
     kill -KILL "$child" 2>/dev/null || true
   done
@@ -167,14 +163,6 @@ start_server() {
   die "$name ($fw) did not answer within 30 s"
 }
 
-ticks_of() {
-  local stat
-  stat=$(<"/proc/$1/stat") || die "process $1 is gone (a server worker died?)"
-  # Fields after the ")" closing the command name: state is field 3, utime 14, stime 15.
-  read -r -a f <<<"${stat##*) }"
-  echo $((f[11] + f[12]))
-}
-
 # CPU ticks so far of the running server: the process and its workers.
 cpu_ticks() {
   local total pid
@@ -204,26 +192,10 @@ check_answer() {
 # Runs wrk once; sets rps, p99 (ms), err and bytes_per_req (response bytes read ÷ requests,
 # headers included: shows the bodies were identity-coded).
 run_wrk() {
-  local port=$1 conns=$2 duration=$3 out=$WORK_DIR/wrk.out
-  wrk -t"$WRK_THREADS" -c"$conns" -d"${duration}s" --latency "http://127.0.0.1:$port/" >"$out" &
-  wrk_pid=$!
-  wait "$wrk_pid" || die "wrk failed: $(cat "$out")"
-  wrk_pid=""
-  read -r rps p99 err bytes_per_req <<<"$(awk '
-    function ms(v) {
-      if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0
-      if (v ~ /m$/) return v * 60000; if (v ~ /s$/) return v * 1000; return v
-    }
-    function size(v) {
-      if (v ~ /KB$/) return v * 1024; if (v ~ /MB$/) return v * 1048576
-      if (v ~ /GB$/) return v * 1073741824; return v + 0
-    }
-    /Requests\/sec:/ { rps = $2 }
-    $1 == "99%" { p99 = ms($2) }
-    / requests in / { n = $1; read = size($5) }
-    /Socket errors:/ { gsub(",", ""); err += $4 + $6 + $8 + $10 }
-    /Non-2xx or 3xx responses:/ { err += $NF }
-    END { printf "%s %s %d %.0f\n", (rps == "" ? 0 : rps), (p99 == "" ? 0 : p99), err, (n > 0 ? read / n : 0) }' "$out")"
+  local port=$1 conns=$2 duration=$3
+  run_wrk_raw -c"$conns" -d"${duration}s" --latency "http://127.0.0.1:$port/"
+  read -r rps p99 err bytes_per_req <<<"$(wrk_summary "$WRK_OUT")"
+  [[ $p99 != - ]] || p99=0
 }
 
 # Rows go to a .partial file that becomes the CSV only when every round has finished.

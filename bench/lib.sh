@@ -1,0 +1,59 @@
+# shellcheck shell=bash
+# Helpers shared by bench/run.sh and bench/ssr.sh. Sourced, not run. The caller sets
+# LOG_TAG (the prefix of its log lines) and WRK_THREADS, and owns `wrk_pid`.
+
+log() { printf '[%s %s] %s\n' "$LOG_TAG" "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Ends one process this script started, by its PID only: SIGTERM, then SIGKILL after 5 s.
+stop_pid() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# CPU time of process $1 so far in clock ticks: utime + stime of all its threads.
+ticks_of() {
+  local stat
+  stat=$(<"/proc/$1/stat") || die "process $1 is gone (a server died?)"
+  # Fields after the ")" closing the command name: state is field 3, utime 14, stime 15.
+  read -r -a f <<<"${stat##*) }"
+  echo $((f[11] + f[12]))
+}
+
+# Runs wrk in the background (so Ctrl-C reaches the traps at once) with args "$@" and
+# writes its output to $WRK_OUT; dies if wrk fails.
+run_wrk_raw() {
+  wrk -t"$WRK_THREADS" "$@" >"$WRK_OUT" &
+  wrk_pid=$!
+  wait "$wrk_pid" || die "wrk failed: $(cat "$WRK_OUT")"
+  wrk_pid=""
+}
+
+# Prints "req_per_s p99_ms errors bytes_per_request" from wrk output in $1; p99 is "-"
+# when wrk printed no latency (pipelined runs), errors are socket errors + non-2xx/3xx.
+wrk_summary() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0
+      if (v ~ /m$/) return v * 60000; if (v ~ /s$/) return v * 1000; return v
+    }
+    function size(v) {
+      if (v ~ /KB$/) return v * 1024; if (v ~ /MB$/) return v * 1048576
+      if (v ~ /GB$/) return v * 1073741824; return v + 0
+    }
+    /Requests\/sec:/ { rps = $2 }
+    $1 == "99%" { p99 = ms($2) }
+    / requests in / { n = $1; read = size($5) }
+    /Socket errors:/ { gsub(",", ""); err += $4 + $6 + $8 + $10 }
+    /Non-2xx or 3xx responses:/ { err += $NF }
+    END {
+      printf "%s %s %d %.0f\n", (rps == "" ? 0 : rps), (p99 == "" ? "-" : p99), err,
+        (n > 0 ? read / n : 0)
+    }' "$1"
+}
