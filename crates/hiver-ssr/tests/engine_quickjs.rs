@@ -239,17 +239,17 @@ fn bundle_source_from_memory_uses_its_name_in_errors() {
     );
 }
 
-/// Collects what a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+thread_local! {
+    /// What the global subscriber wrote while a test ran on this thread.
+    static CAPTURED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
-impl std::io::Write for Captured {
+/// Writes into this thread's [`CAPTURED`] buffer.
+struct ThreadBuffer;
+
+impl std::io::Write for ThreadBuffer {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let mut buffer = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        buffer.extend_from_slice(bytes);
+        CAPTURED.with(|c| c.borrow_mut().extend_from_slice(bytes));
         Ok(bytes.len())
     }
 
@@ -258,19 +258,33 @@ impl std::io::Write for Captured {
     }
 }
 
+/// Runs `f` and returns what was logged on this thread meanwhile.
+///
+/// One global subscriber writing per thread, rather than `with_default` per test: tracing
+/// caches callsite interest globally, and a callsite first hit by a parallel test with no
+/// subscriber can stay disabled while a scoped subscriber registers, losing lines at random.
+fn logged_by(f: impl FnOnce()) -> String {
+    static GLOBAL: std::sync::Once = std::sync::Once::new();
+    GLOBAL.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(|| ThreadBuffer)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+    });
+    CAPTURED.with(|c| c.borrow_mut().clear());
+    f();
+    let bytes = CAPTURED.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    String::from_utf8(bytes).expect("UTF-8")
+}
+
 #[test]
 fn console_is_routed_to_tracing_at_matching_levels() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::TRACE)
-        .finish();
     let mut engine = engine();
-    tracing::subscriber::with_default(subscriber, || render(&mut engine, "/console", json!({})));
-    let bytes = captured.0.lock().expect("not poisoned").clone();
-    let logged = String::from_utf8(bytes).expect("UTF-8");
+    let logged = logged_by(|| {
+        render(&mut engine, "/console", json!({}));
+    });
     assert!(
         logged.contains("INFO hiver_ssr::js: log {\"a\":1}"),
         "{logged}"

@@ -1,11 +1,12 @@
 //! Request ids (generated, echoed, replaced when hostile), the `RequestId` extractor, and
 //! the per-request span with its fields, captured by a small collecting subscriber.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::future::poll_fn;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 use std::task::Poll;
 
 use hiver::Router;
@@ -160,10 +161,45 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Collector {
     }
 }
 
+thread_local! {
+    /// The collector of the test running on this thread, if it collects.
+    static CURRENT: RefCell<Option<Collector>> = const { RefCell::new(None) };
+}
+
+/// The one global subscriber's layer: hands everything to this thread's collector.
+///
+/// One global subscriber rather than `with_default` per test: tracing caches each
+/// callsite's interest globally, and a callsite first hit on a thread with no subscriber
+/// while another test's scoped subscriber is being registered can stay disabled — the
+/// span then goes missing at random. A single, always-interested subscriber has no race.
+struct Forward;
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Forward {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let current = CURRENT.with(|c| c.borrow().clone());
+        if let Some(collector) = current {
+            collector.on_new_span(attrs, id, ctx);
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let current = CURRENT.with(|c| c.borrow().clone());
+        if let Some(collector) = current {
+            collector.on_event(event, ctx);
+        }
+    }
+}
+
 fn collect(f: impl FnOnce()) -> Collector {
+    static GLOBAL: Once = Once::new();
+    GLOBAL.call_once(|| {
+        let subscriber = tracing_subscriber::registry().with(Forward);
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+    });
     let collector = Collector::default();
-    let subscriber = tracing_subscriber::registry().with(collector.clone());
-    tracing::subscriber::with_default(subscriber, f);
+    CURRENT.with(|c| *c.borrow_mut() = Some(collector.clone()));
+    f();
+    CURRENT.with(|c| *c.borrow_mut() = None);
     collector
 }
 
