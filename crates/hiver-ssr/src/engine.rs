@@ -45,9 +45,13 @@
 mod bundle;
 mod error;
 mod quickjs;
+#[cfg(feature = "v8")]
+mod v8;
 
 use std::time::Duration;
 
+#[cfg(feature = "v8")]
+pub use self::v8::V8;
 pub use bundle::Bundle;
 pub use error::{BundleError, RenderError};
 pub use quickjs::QuickJs;

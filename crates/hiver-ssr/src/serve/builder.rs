@@ -73,6 +73,13 @@ impl SsrBuilder {
         self
     }
 
+    /// The JS engine backend of the render pool (default [`QuickJs`](crate::engine::QuickJs);
+    /// [`V8`](crate::engine) with the `v8` feature).
+    pub fn engine(mut self, factory: impl crate::engine::EngineFactory + 'static) -> Self {
+        self.pool_options = self.pool_options.engine(factory);
+        self
+    }
+
     /// Render threads (default: the available cores).
     pub fn threads(mut self, threads: usize) -> Self {
         self.pool_options = self.pool_options.threads(threads);

@@ -1,0 +1,376 @@
+//! The V8 backend (via the `v8` crate, feature `v8`): one isolate and one context per render
+//! thread, the prelude and bundle compiled once.
+//!
+//! It drives the shared [`PRELUDE`] exactly as the QuickJS backend does: props cross as a
+//! JSON string that `JSON.parse` reads inside V8, promises settle through microtask
+//! checkpoints and zero-delay timers, and failures sort into the same [`RenderError`] kinds.
+
+mod failure;
+mod limits;
+mod watchdog;
+
+use std::rc::Rc;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use super::{Bundle, BundleError, Engine, EngineFactory, Limits, PRELUDE, Page, RenderError};
+use failure::Failure;
+use limits::{HeapGuard, Running};
+use watchdog::Watchdog;
+
+/// The V8 engine factory (Google's V8 through the `v8` crate, pinned to 152.2.0).
+///
+/// Renders React pages many times faster than [`QuickJs`](super::QuickJs), at the cost of a
+/// larger binary (the prebuilt V8 library) and more memory per context. Select it with
+/// `RenderPool::builder().engine(V8)`.
+///
+/// The V8 platform is initialised once per process, the first time an engine is created.
+/// Only the ICU data bundled with the crate (about 7 MB, most locales) is compiled in; an
+/// application that needs every locale calls `v8::icu::set_common_data_78` with a full
+/// `icudtl.dat` before creating the first engine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct V8;
+
+/// Initialises the process-wide V8 platform before the first isolate.
+fn platform() {
+    static PLATFORM: Once = Once::new();
+    PLATFORM.call_once(|| {
+        let platform = v8::new_default_platform(0, false).make_shared();
+        v8::V8::initialize_platform(platform);
+        v8::V8::initialize();
+    });
+}
+
+/// The functions the prelude returned, kept across renders.
+struct Api {
+    render: v8::Global<v8::Function>,
+    finish: v8::Global<v8::Function>,
+    run_timers: v8::Global<v8::Function>,
+    clear_timers: v8::Global<v8::Function>,
+}
+
+/// A V8 isolate with the prelude and bundle loaded.
+struct V8Engine {
+    // Field order is drop order: handles into the isolate go before it.
+    api: Api,
+    context: v8::Global<v8::Context>,
+    isolate: v8::OwnedIsolate,
+    watchdog: Watchdog,
+    heap: Rc<HeapGuard>,
+    time: Duration,
+}
+
+/// What tells a termination apart from a JavaScript error.
+#[derive(Clone, Copy)]
+struct Guards<'a> {
+    watchdog: &'a Watchdog,
+    heap: &'a HeapGuard,
+    deadline: Instant,
+}
+
+/// The try-catch scope every step runs in (a pinned `v8::TryCatch` over the render's handle
+/// scope); `'obj` is the handle scope's lifetime, which the values it makes live for.
+type TryCatch<'p, 't, 'obj, 'iso> =
+    v8::PinnedRef<'p, v8::TryCatch<'t, 'obj, v8::HandleScope<'iso>>>;
+
+impl EngineFactory for V8 {
+    fn create(&self, bundle: &Bundle, limits: &Limits) -> Result<Box<dyn Engine>, BundleError> {
+        platform();
+        let name = bundle.name();
+        let mut isolate = limits::isolate(limits);
+        let heap = HeapGuard::new(isolate.thread_safe_handle());
+        let watchdog = Watchdog::spawn(isolate.thread_safe_handle())
+            .map_err(|e| BundleError::engine(name, e.to_string()))?;
+        let running = Running::enter(&heap);
+        watchdog.arm(limits.time);
+        let guards = Guards {
+            watchdog: &watchdog,
+            heap: &heap,
+            deadline: Instant::now() + limits.time,
+        };
+        let loaded = load(&mut isolate, bundle, guards);
+        if watchdog.disarm() || heap.hit() {
+            isolate.cancel_terminate_execution();
+        }
+        drop(running);
+        let (context, api) = loaded?;
+        Ok(Box::new(V8Engine {
+            api,
+            context,
+            isolate,
+            watchdog,
+            heap,
+            time: limits.time,
+        }))
+    }
+
+    fn name(&self) -> &'static str {
+        "v8"
+    }
+}
+
+impl Engine for V8Engine {
+    fn render(&mut self, url: &str, props_json: &str) -> Result<Page, RenderError> {
+        let _running = Running::enter(&self.heap);
+        self.watchdog.arm(self.time);
+        let guards = Guards {
+            watchdog: &self.watchdog,
+            heap: &self.heap,
+            deadline: Instant::now() + self.time,
+        };
+        let isolate = &mut self.isolate;
+        v8::scope!(let scope, isolate);
+        let context = v8::Local::new(scope, &self.context);
+        let scope = &mut v8::ContextScope::new(scope, context);
+        v8::tc_scope!(let tc, scope);
+        let page = render_page(tc, &self.api, url, props_json, guards);
+        tidy(tc, &self.api);
+        if self.watchdog.disarm() || self.heap.hit() {
+            tc.cancel_terminate_execution();
+        }
+        page.map_err(Failure::into_render_error)
+    }
+}
+
+/// Evaluates the prelude and the bundle in a fresh context, then checks for
+/// `globalThis.render`.
+fn load(
+    isolate: &mut v8::OwnedIsolate,
+    bundle: &Bundle,
+    guards: Guards<'_>,
+) -> Result<(v8::Global<v8::Context>, Api), BundleError> {
+    let file = bundle.name();
+    v8::scope!(let scope, isolate);
+    let context = v8::Context::new(scope, v8::ContextOptions::default());
+    let scope = &mut v8::ContextScope::new(scope, context);
+    v8::tc_scope!(let tc, scope);
+    let fail = |failure: Failure| failure.into_bundle_error(file);
+    let api = install_prelude(tc, guards).map_err(fail)?;
+    run_script(tc, bundle.source(), file, guards).map_err(fail)?;
+    tc.perform_microtask_checkpoint();
+    if guards.heap.hit() {
+        return Err(BundleError::memory(file));
+    }
+    if guards.watchdog.fired() {
+        return Err(BundleError::timeout(file));
+    }
+    let global = context.global(tc);
+    let render = get(tc, global, "render", guards).map_err(fail)?;
+    if !render.is_function() {
+        return Err(BundleError::no_render(file));
+    }
+    Ok((v8::Global::new(tc, context), api))
+}
+
+fn install_prelude(tc: &mut TryCatch<'_, '_, '_, '_>, guards: Guards<'_>) -> Result<Api, Failure> {
+    let prelude = run_script(tc, PRELUDE, "hiver-prelude.js", guards)?;
+    let prelude = function(prelude, "the prelude")?;
+    let host = v8::Object::new(tc);
+    let log = v8::Function::new(tc, host_log).ok_or_else(|| caught(tc, guards))?;
+    let key = string(tc, "log")?;
+    host.set(tc, key.into(), log.into())
+        .ok_or_else(|| caught(tc, guards))?;
+    let undefined = v8::undefined(tc).into();
+    let api = prelude
+        .call(tc, undefined, &[host.into()])
+        .ok_or_else(|| caught(tc, guards))?;
+    let api = api
+        .to_object(tc)
+        .ok_or_else(|| Failure::host("TypeError: the prelude returned no object"))?;
+    let mut keep = |name: &str| -> Result<v8::Global<v8::Function>, Failure> {
+        let value = get(tc, api, name, guards)?;
+        Ok(v8::Global::new(tc, function(value, name)?))
+    };
+    Ok(Api {
+        render: keep("render")?,
+        finish: keep("finish")?,
+        run_timers: keep("runTimers")?,
+        clear_timers: keep("clearTimers")?,
+    })
+}
+
+/// Compiles and runs a classic script named `file` (the name errors and stacks show).
+fn run_script<'s>(
+    tc: &mut TryCatch<'_, '_, 's, '_>,
+    source: &str,
+    file: &str,
+    guards: Guards<'_>,
+) -> Result<v8::Local<'s, v8::Value>, Failure> {
+    let code = string(tc, source)?;
+    let name = string(tc, file)?;
+    let origin = v8::ScriptOrigin::new(
+        tc,
+        name.into(),
+        0,
+        0,
+        false,
+        0,
+        None,
+        false,
+        false,
+        false,
+        None,
+    );
+    let script = v8::Script::compile(tc, code, Some(&origin));
+    let result = script.and_then(|script| script.run(tc));
+    result.ok_or_else(|| caught(tc, guards))
+}
+
+fn render_page(
+    tc: &mut TryCatch<'_, '_, '_, '_>,
+    api: &Api,
+    url: &str,
+    props_json: &str,
+    guards: Guards<'_>,
+) -> Result<Page, Failure> {
+    let render = v8::Local::new(tc, &api.render);
+    let args = [string(tc, url)?.into(), string(tc, props_json)?.into()];
+    let value = call(tc, render, &args, guards)?;
+    let value = settle(tc, api, value, guards)?;
+    let finish = v8::Local::new(tc, &api.finish);
+    let parts = call(tc, finish, &[value], guards)?;
+    let parts = parts
+        .to_object(tc)
+        .ok_or_else(|| Failure::host("TypeError: finish() returned no array"))?;
+    let html = index(tc, parts, 0, guards)?.to_rust_string_lossy(tc);
+    let head = index(tc, parts, 1, guards)?.to_rust_string_lossy(tc);
+    let status = index(tc, parts, 2, guards)?
+        .integer_value(tc)
+        .unwrap_or(200);
+    let status = u16::try_from(status).map_err(|_| Failure::host("status out of range"))?;
+    Ok(Page { html, head, status })
+}
+
+/// Drives microtasks and zero-delay timers until `value` (if a promise) settles.
+fn settle<'s>(
+    tc: &mut TryCatch<'_, '_, 's, '_>,
+    api: &Api,
+    value: v8::Local<'s, v8::Value>,
+    guards: Guards<'_>,
+) -> Result<v8::Local<'s, v8::Value>, Failure> {
+    let Ok(promise) = v8::Local::<v8::Promise>::try_from(value) else {
+        return Ok(value);
+    };
+    let run_timers = v8::Local::new(tc, &api.run_timers);
+    loop {
+        match promise.state() {
+            v8::PromiseState::Fulfilled => return Ok(promise.result(tc)),
+            v8::PromiseState::Rejected => {
+                let reason = promise.result(tc);
+                return Err(Failure::from_exception(tc, reason, None));
+            }
+            v8::PromiseState::Pending => {}
+        }
+        if Instant::now() >= guards.deadline {
+            return Err(Failure::Timeout);
+        }
+        tc.perform_microtask_checkpoint();
+        if let Some(failure) = stopped(guards) {
+            return Err(failure);
+        }
+        if promise.state() != v8::PromiseState::Pending {
+            continue;
+        }
+        let ran = call(tc, run_timers, &[], guards)?;
+        if !ran.is_true() {
+            // Nothing is queued and this engine has no I/O: the promise can never settle.
+            return Err(Failure::Timeout);
+        }
+    }
+}
+
+/// Leaves the context as the next render expects it: no timers, no queued microtasks.
+fn tidy(tc: &mut TryCatch<'_, '_, '_, '_>, api: &Api) {
+    let clear = v8::Local::new(tc, &api.clear_timers);
+    let undefined = v8::undefined(tc).into();
+    // A failure here means the context is already failing; the render's own error wins.
+    let _ = clear.call(tc, undefined, &[]);
+    tc.perform_microtask_checkpoint();
+}
+
+fn call<'s>(
+    tc: &mut TryCatch<'_, '_, 's, '_>,
+    function: v8::Local<'_, v8::Function>,
+    args: &[v8::Local<'_, v8::Value>],
+    guards: Guards<'_>,
+) -> Result<v8::Local<'s, v8::Value>, Failure> {
+    let undefined = v8::undefined(tc).into();
+    function
+        .call(tc, undefined, args)
+        .ok_or_else(|| caught(tc, guards))
+}
+
+fn get<'s>(
+    tc: &mut TryCatch<'_, '_, 's, '_>,
+    object: v8::Local<'_, v8::Object>,
+    key: &str,
+    guards: Guards<'_>,
+) -> Result<v8::Local<'s, v8::Value>, Failure> {
+    let key = string(tc, key)?;
+    object.get(tc, key.into()).ok_or_else(|| caught(tc, guards))
+}
+
+fn index<'s>(
+    tc: &mut TryCatch<'_, '_, 's, '_>,
+    array: v8::Local<'_, v8::Object>,
+    at: u32,
+    guards: Guards<'_>,
+) -> Result<v8::Local<'s, v8::Value>, Failure> {
+    array.get_index(tc, at).ok_or_else(|| caught(tc, guards))
+}
+
+fn string<'s>(
+    scope: &v8::PinScope<'s, '_>,
+    text: &str,
+) -> Result<v8::Local<'s, v8::String>, Failure> {
+    v8::String::new(scope, text).ok_or_else(|| Failure::host("RangeError: Invalid string length"))
+}
+
+fn function<'s>(
+    value: v8::Local<'s, v8::Value>,
+    what: &str,
+) -> Result<v8::Local<'s, v8::Function>, Failure> {
+    v8::Local::<v8::Function>::try_from(value)
+        .map_err(|_| Failure::host(&format!("TypeError: {what} is not a function")))
+}
+
+/// The termination that stopped the script, if the budgets stopped it.
+fn stopped(guards: Guards<'_>) -> Option<Failure> {
+    if guards.heap.hit() {
+        Some(Failure::Memory)
+    } else if guards.watchdog.fired() {
+        Some(Failure::Timeout)
+    } else {
+        None
+    }
+}
+
+/// What the try-catch scope caught: a budget's termination or a JavaScript exception.
+fn caught(tc: &TryCatch<'_, '_, '_, '_>, guards: Guards<'_>) -> Failure {
+    if let Some(failure) = stopped(guards) {
+        return failure;
+    }
+    match tc.exception() {
+        Some(exception) if !tc.has_terminated() => {
+            Failure::from_exception(tc, exception, tc.message())
+        }
+        // Terminated by something other than our budgets: treat it as running out of time.
+        _ => Failure::Timeout,
+    }
+}
+
+fn host_log(
+    scope: &mut v8::PinScope<'_, '_>,
+    args: v8::FunctionCallbackArguments<'_>,
+    _: v8::ReturnValue<'_, v8::Value>,
+) {
+    let level = args.get(0).int32_value(scope).unwrap_or(4);
+    let message = args.get(1).to_rust_string_lossy(scope);
+    match level {
+        0 => tracing::trace!(target: "hiver_ssr::js", "{message}"),
+        1 => tracing::debug!(target: "hiver_ssr::js", "{message}"),
+        2 => tracing::info!(target: "hiver_ssr::js", "{message}"),
+        3 => tracing::warn!(target: "hiver_ssr::js", "{message}"),
+        _ => tracing::error!(target: "hiver_ssr::js", "{message}"),
+    }
+}

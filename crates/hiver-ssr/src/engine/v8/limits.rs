@@ -1,0 +1,95 @@
+//! The memory and stack budgets of one isolate.
+//!
+//! Memory: the heap is capped at [`Limits::memory`]. When V8 nears the cap it calls
+//! [`near_heap_limit`], which terminates the running script and grants a little more room so
+//! V8 unwinds instead of aborting the process; the render then reports
+//! [`RenderError::is_memory`](crate::RenderError::is_memory) and the pool drops the isolate.
+//!
+//! Stack: V8 checks its own stack pointer against an address given at creation; past it,
+//! JavaScript gets `RangeError: Maximum call stack size exceeded`.
+#![allow(unsafe_code)] // `CreateParams::set_stack_limit` is the one unsafe call (see below).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use crate::engine::Limits;
+
+/// The heap an isolate starts with: small, so idle render threads stay cheap.
+const INITIAL_HEAP: usize = 4 << 20;
+
+/// What the near-heap-limit callback needs: the isolate to stop, and a flag for the engine.
+#[derive(Debug)]
+pub(super) struct HeapGuard {
+    handle: v8::IsolateHandle,
+    /// Set by the callback; read by the engine after the script returned.
+    hit: Cell<bool>,
+}
+
+impl HeapGuard {
+    pub(super) fn new(handle: v8::IsolateHandle) -> Rc<Self> {
+        let hit = Cell::new(false);
+        Rc::new(HeapGuard { handle, hit })
+    }
+
+    /// Whether the heap limit was reached since the isolate was created.
+    pub(super) fn hit(&self) -> bool {
+        self.hit.get()
+    }
+}
+
+thread_local! {
+    /// The guard of the isolate running JavaScript on this thread. The callback carries no
+    /// pointer of ours: V8 calls it on the thread that runs the isolate, so it finds the
+    /// guard here, and a thread runs one isolate's script at a time.
+    static RUNNING: RefCell<Option<Rc<HeapGuard>>> = const { RefCell::new(None) };
+}
+
+/// Makes `guard` the running one on this thread until dropped.
+pub(super) struct Running(Option<Rc<HeapGuard>>);
+
+impl Running {
+    pub(super) fn enter(guard: &Rc<HeapGuard>) -> Self {
+        Running(RUNNING.with(|r| r.replace(Some(Rc::clone(guard)))))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        RUNNING.with(|r| *r.borrow_mut() = previous);
+    }
+}
+
+/// V8's near-heap-limit callback: stop the script, grant half as much again so the
+/// termination can unwind (the isolate is thrown away afterwards).
+extern "C" fn near_heap_limit(
+    _data: *mut std::ffi::c_void,
+    current_heap_limit: usize,
+    _initial_heap_limit: usize,
+) -> usize {
+    RUNNING.with(|r| {
+        if let Some(guard) = r.borrow().as_ref() {
+            guard.hit.set(true);
+            guard.handle.terminate_execution();
+        }
+    });
+    current_heap_limit + current_heap_limit / 2
+}
+
+/// Creates an isolate with the heap and stack limits of `limits`, for use on this thread.
+pub(super) fn isolate(limits: &Limits) -> v8::OwnedIsolate {
+    let initial = INITIAL_HEAP.min(limits.memory);
+    let params = v8::CreateParams::default().heap_limits(initial, limits.memory);
+    let here = std::ptr::addr_of!(initial) as usize;
+    let limit = std::ptr::without_provenance_mut::<u32>(here.saturating_sub(limits.stack));
+    // SAFETY: V8 never dereferences the stack limit; it compares its stack pointer against
+    // this address. The address lies `limits.stack` below the current frame of the thread
+    // that creates the isolate, which is the thread that runs it (engines are not `Send`).
+    // The render pool gives its threads `limits.stack` plus a margin of stack, so the limit
+    // is inside the thread's stack and JavaScript stops before the guard page.
+    let params = unsafe { params.set_stack_limit(limit) };
+    let mut isolate = v8::Isolate::new(params);
+    isolate.add_near_heap_limit_callback(near_heap_limit, std::ptr::null_mut());
+    isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
+    isolate
+}

@@ -1,0 +1,296 @@
+//! Each engine on its own: the JS contract, the prelude's globals, budgets and load errors.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hiver_ssr::engine::{Bundle, Engine, Limits, Page};
+use serde_json::json;
+
+use crate::every_engine::{Backend, every_engine};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.time = Duration::from_millis(300);
+    limits
+}
+
+fn engine(e: Backend) -> Box<dyn Engine> {
+    let bundle = Bundle::from_file(fixture("basic.js")).expect("fixture exists");
+    match e.create(&bundle, &limits()) {
+        Ok(engine) => engine,
+        Err(e) => panic!("basic.js must load: {e}"),
+    }
+}
+
+fn render(engine: &mut Box<dyn Engine>, url: &str, props: serde_json::Value) -> Page {
+    match engine.render(url, &props.to_string()) {
+        Ok(page) => page,
+        Err(e) => panic!("{url} must render: {e}"),
+    }
+}
+
+/// The 1-based line of the first line of `file` containing `needle`.
+fn line_of(file: &str, needle: &str) -> u32 {
+    let text = std::fs::read_to_string(fixture(file)).expect("fixture exists");
+    let index = text
+        .lines()
+        .position(|l| l.contains(needle))
+        .expect("needle");
+    u32::try_from(index + 1).expect("small file")
+}
+
+fn load_error(e: Backend, file: &str) -> hiver_ssr::engine::BundleError {
+    let bundle = Bundle::from_file(fixture(file)).expect("fixture exists");
+    match e.create(&bundle, &limits()) {
+        Ok(_) => panic!("{file} must not load"),
+        Err(e) => e,
+    }
+}
+
+thread_local! {
+    /// What the global subscriber wrote while a test ran on this thread.
+    static CAPTURED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Writes into this thread's [`CAPTURED`] buffer.
+struct ThreadBuffer;
+
+impl std::io::Write for ThreadBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        CAPTURED.with(|c| c.borrow_mut().extend_from_slice(bytes));
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `f` and returns what was logged on this thread meanwhile.
+///
+/// One global subscriber writing per thread, rather than `with_default` per test: tracing
+/// caches callsite interest globally, and a callsite first hit by a parallel test with no
+/// subscriber can stay disabled while a scoped subscriber registers, losing lines at random.
+fn logged_by(f: impl FnOnce()) -> String {
+    static GLOBAL: std::sync::Once = std::sync::Once::new();
+    GLOBAL.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(|| ThreadBuffer)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+    });
+    CAPTURED.with(|c| c.borrow_mut().clear());
+    f();
+    let bytes = CAPTURED.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    String::from_utf8(bytes).expect("UTF-8")
+}
+
+/// Read before any engine exists, so one case covers every backend.
+#[test]
+fn missing_file_names_the_file() {
+    let err = Bundle::from_file(fixture("does_not_exist.js")).expect_err("missing");
+    assert!(err.is_io());
+    assert!(err.to_string().contains("does_not_exist.js: "), "{err}");
+}
+
+every_engine! {
+    fn string_result(e) {
+        let page = render(&mut engine(e), "/string", json!({ "name": "Ada" }));
+        assert_eq!(page.html, "<h1>Hello Ada</h1>");
+        assert_eq!((page.head.as_str(), page.status), ("", 200));
+    }
+
+    fn promise_result(e) {
+        let page = render(&mut engine(e), "/promise", json!({ "name": "Ada" }));
+        assert_eq!(page.html, "<p>async Ada</p>");
+    }
+
+    fn object_result_with_head_and_status(e) {
+        let page = render(&mut engine(e), "/object", json!({}));
+        assert_eq!(page.html, "<main>missing</main>");
+        assert_eq!(page.head, "<title>Not found</title>");
+        assert_eq!(page.status, 404);
+    }
+
+    fn hostile_props_arrive_intact_as_data(e) {
+        let hostile =
+            "\"'`${globalThis.x = 1}`</script><script>alert(1)</script>\\ \u{2028}\u{2029} \0 é 😀";
+        let props = json!({ "text": hostile, "nested": { "k`${1}`": [hostile] } });
+        let page = render(&mut engine(e), "/echo", props.clone());
+        let echoed: serde_json::Value = serde_json::from_str(&page.html).expect("echo is JSON");
+        assert_eq!(echoed, json!({ "url": "/echo", "props": props }));
+    }
+
+    fn timers_run_after_microtasks_and_clear_timeout_works(e) {
+        let page = render(&mut engine(e), "/timers", json!({}));
+        assert_eq!(page.html, "sync,microtask,timeout");
+    }
+
+    fn text_encoder_and_decoder_round_trip_utf8(e) {
+        let text = "aé€😀\u{2028}";
+        let page = render(&mut engine(e), "/text", json!({ "text": text }));
+        assert_eq!(page.html, format!("{text}|{}", text.len()));
+    }
+
+    fn prelude_globals_without_browser_globals(e) {
+        let page = render(&mut engine(e), "/globals", json!({}));
+        let globals: serde_json::Value = serde_json::from_str(&page.html).expect("JSON");
+        assert_eq!(
+            globals,
+            json!({
+                "window": "undefined", "self": "undefined", "document": "undefined",
+                "env": "production", "encoder": "function", "decoder": "function",
+                "microtask": "function",
+            })
+        );
+    }
+
+    fn console_calls_do_not_break_rendering(e) {
+        let page = render(&mut engine(e), "/console", json!({}));
+        assert_eq!(page.html, "logged");
+    }
+
+    fn thrown_error_is_js_with_file_line_and_stack(e) {
+        let err = engine(e).render("/throw", "{}").expect_err("throws");
+        assert!(err.is_js(), "{err}");
+        assert_eq!(err.message(), "TypeError: bad props");
+        assert!(err.file().expect("file").ends_with("basic.js"));
+        assert_eq!(err.line(), Some(line_of("basic.js", "bad props")));
+        assert!(err.js_stack().expect("stack").contains("basic.js"));
+    }
+
+    fn rejected_promise_is_js_error(e) {
+        let err = engine(e).render("/reject", "{}").expect_err("rejects");
+        assert!(err.is_js());
+        assert_eq!(err.message(), "Error: async failure");
+    }
+
+    fn non_page_result_is_js_error(e) {
+        let err = engine(e)
+            .render("/bad-result", "{}")
+            .expect_err("42 is no page");
+        assert!(err.is_js());
+        assert!(err.message().contains("got number"), "{}", err.message());
+    }
+
+    fn promise_that_never_settles_is_a_timeout(e) {
+        let err = engine(e).render("/never", "{}").expect_err("never settles");
+        assert!(err.is_timeout(), "{err}");
+    }
+
+    fn promise_kept_pending_by_endless_timers_ends_at_the_deadline(e) {
+        let started = std::time::Instant::now();
+        let err = engine(e)
+            .render("/timer-loop", "{}")
+            .expect_err("never settles");
+        assert!(err.is_timeout(), "{err}");
+        assert!(started.elapsed() >= Duration::from_millis(300));
+    }
+
+    fn infinite_loop_ends_at_the_deadline(e) {
+        let started = std::time::Instant::now();
+        let err = engine(e).render("/loop", "{}").expect_err("loops");
+        assert!(err.is_timeout(), "{err}");
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+            "{took:?}"
+        );
+    }
+
+    fn infinite_loop_inside_a_microtask_ends_at_the_deadline(e) {
+        let err = engine(e).render("/loop-async", "{}").expect_err("loops");
+        assert!(err.is_timeout(), "{err}");
+    }
+
+    fn syntax_error_names_file_line_and_message(e) {
+        let err = load_error(e, "bad_syntax.js");
+        assert!(err.is_js());
+        assert!(err.file().ends_with("bad_syntax.js"));
+        assert_eq!(err.line(), Some(3));
+        assert!(
+            err.message().starts_with("SyntaxError: "),
+            "{}",
+            err.message()
+        );
+        assert!(
+            err.to_string().contains("bad_syntax.js:3: SyntaxError: "),
+            "{err}"
+        );
+    }
+
+    fn throw_at_load_names_file_line_and_message(e) {
+        let err = load_error(e, "throws_at_load.js");
+        assert!(err.is_js());
+        assert_eq!(err.line(), Some(2));
+        assert!(
+            err.to_string()
+                .ends_with("throws_at_load.js:2: Error: cannot start: missing config"),
+            "{err}"
+        );
+    }
+
+    fn missing_render_function_is_reported(e) {
+        let err = load_error(e, "no_render.js");
+        assert!(err.is_missing_render());
+        assert!(err.to_string().contains("no_render.js: "), "{err}");
+    }
+
+    fn infinite_loop_at_load_is_a_timeout(e) {
+        let bundle = Bundle::from_source("spin.js", "while (true) {}\nglobalThis.render = () => ''");
+        let err = e.create(&bundle, &limits()).err().expect("spins");
+        assert!(err.is_timeout(), "{err}");
+        assert_eq!(err.file(), "spin.js");
+    }
+
+    fn bundle_source_from_memory_uses_its_name_in_errors(e) {
+        let bundle = Bundle::from_source("inline.js", "\n\nglobalThis.render = () => {;");
+        let err = e
+            .create(&bundle, &limits())
+            .err()
+            .expect("bad syntax");
+        assert!(
+            err.to_string().starts_with("inline.js:3: SyntaxError"),
+            "{err}"
+        );
+    }
+
+    fn console_is_routed_to_tracing_at_matching_levels(e) {
+        let mut engine = engine(e);
+        let logged = logged_by(|| {
+            render(&mut engine, "/console", json!({}));
+        });
+        assert!(
+            logged.contains("INFO hiver_ssr::js: log {\"a\":1}"),
+            "{logged}"
+        );
+        assert!(
+            logged.contains("ERROR hiver_ssr::js: Error: shown"),
+            "{logged}"
+        );
+    }
+
+    fn the_same_context_renders_again_after_a_timeout(e) {
+        let mut engine = engine(e);
+        let err = engine.render("/loop", "{}").expect_err("loops");
+        assert!(err.is_timeout(), "{err}");
+        let page = render(&mut engine, "/string", json!({ "name": "Ada" }));
+        assert_eq!(page.html, "<h1>Hello Ada</h1>");
+    }
+
+    fn thrown_non_error_value_is_shown(e) {
+        let bundle = Bundle::from_source("t.js", "globalThis.render = () => { throw 'oops' }");
+        let mut engine = e.create(&bundle, &limits()).expect("loads");
+        let err = engine.render("/", "{}").expect_err("throws");
+        assert!(err.is_js());
+        assert_eq!(err.message(), "uncaught exception: oops");
+    }
+}

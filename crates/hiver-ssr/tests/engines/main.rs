@@ -1,0 +1,9 @@
+//! Every test that renders through an engine without the HTTP handler: the engine contract,
+//! the pool's budgets, queue and reload, real React and Preact pages. Each case runs once per
+//! engine backend (`<case>::quickjs`, and `<case>::v8` with `--features v8`); they share one
+//! binary because linking V8 into a test binary is slow.
+
+#[path = "../every_engine/mod.rs"]
+mod every_engine;
+
+mod contract;
