@@ -7,3 +7,8 @@
 mod every_engine;
 
 mod contract;
+mod pool_limits;
+mod pool_pages;
+mod pool_queue;
+mod pool_reload;
+mod storefront_node;

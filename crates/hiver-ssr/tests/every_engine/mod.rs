@@ -48,21 +48,23 @@ impl Backend {
     }
 }
 
-/// Generates each case once per backend, as `<case>::quickjs` and `<case>::v8`.
+/// Generates each case once per backend, as `<case>::quickjs` and `<case>::v8`; attributes
+/// (`#[ignore]`) apply to both.
 macro_rules! every_engine {
     ($($(#[$meta:meta])* fn $name:ident($e:ident) $body:block)*) => {$(
-        $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
             fn case($e: crate::every_engine::Backend) $body
 
+            $(#[$meta])*
             #[test]
             fn quickjs() {
                 case(crate::every_engine::Backend::QuickJs)
             }
 
+            $(#[$meta])*
             #[cfg(feature = "v8")]
             #[test]
             fn v8() {

@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 use hiver_ssr::pool::RenderPool;
 use serde_json::json;
 
-fn pool(file: &str, threads: usize) -> RenderPool {
+use crate::every_engine::{Backend, every_engine};
+
+fn pool(e: Backend, file: &str, threads: usize) -> RenderPool {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(file);
-    match RenderPool::builder().threads(threads).build_file(path) {
+    match e.pool().threads(threads).build_file(path) {
         Ok(pool) => pool,
         Err(e) => panic!("{file} must load: {e}"),
     }
@@ -25,44 +27,6 @@ fn props() -> serde_json::Value {
             { "id": 2, "name": "Cake", "price": 12 },
         ],
     })
-}
-
-#[test]
-fn preact_page_renders_like_node() {
-    let pool = pool("preact_page.js", 1);
-    let page = pool
-        .render_blocking("/shop?x=1", &props())
-        .expect("renders");
-    assert_eq!(
-        page.html,
-        "<main><h1>Shop &lt;b>&amp;&lt;/b></h1><p class=\"path\">/shop?x=1</p><ul>\
-         <li class=\"item\" data-id=\"1\">Tea &lt;/script> <span class=\"price\">3.50</span></li>\
-         <li class=\"item\" data-id=\"2\">Cake <span class=\"price\">12.00</span></li></ul>\
-         <footer>2 items</footer></main>"
-    );
-    assert_eq!(page.head, "<title>Shop &lt;b>&amp;&lt;/b></title>");
-    assert_eq!(page.status, 200);
-    let empty = json!({ "title": "Empty", "items": [] });
-    assert_eq!(
-        pool.render_blocking("/", &empty).expect("renders").status,
-        404
-    );
-}
-
-#[test]
-fn react_19_page_renders_like_node() {
-    let pool = pool("react_page.js", 1);
-    let page = pool
-        .render_blocking("/shop?x=1", &props())
-        .expect("renders");
-    assert_eq!(
-        page.html,
-        "<main><h1>Shop &lt;b&gt;&amp;&lt;/b&gt;</h1><p class=\"path\">/shop?x=1</p><ul>\
-         <li class=\"item\" data-id=\"1\">Tea &lt;/script&gt;<!-- --> <span class=\"price\">3.50</span></li>\
-         <li class=\"item\" data-id=\"2\">Cake<!-- --> <span class=\"price\">12.00</span></li></ul>\
-         <footer>2<!-- --> items</footer></main>"
-    );
-    assert_eq!(page.head, "<title>Shop &lt;b&gt;&amp;&lt;/b&gt;</title>");
 }
 
 /// User + system CPU seconds this process has used (Linux, `CLK_TCK` = 100), for renders per
@@ -82,9 +46,9 @@ fn cpu_seconds() -> f64 {
 }
 
 /// Renders per second of one page on N threads. Run in release:
-/// `cargo test -p hiver-ssr --release --test pool_pages -- --ignored --nocapture`
-fn throughput(file: &str, threads: usize) {
-    let pool = pool(file, threads);
+/// `cargo test -p hiver-ssr --release --test engines -- --ignored --nocapture throughput`
+fn throughput(e: Backend, file: &str, threads: usize) {
+    let pool = pool(e, file, threads);
     let items: Vec<_> = (0..50)
         .map(|i| json!({ "id": i, "name": format!("item {i}"), "price": i }))
         .collect();
@@ -114,11 +78,48 @@ fn throughput(file: &str, threads: usize) {
     );
 }
 
-#[test]
-#[ignore = "benchmark: run in release with --ignored --nocapture"]
-fn throughput_of_real_pages() {
-    for file in ["preact_page.js", "react_page.js"] {
-        throughput(file, 1);
-        throughput(file, 2);
+every_engine! {
+    fn preact_page_renders_like_node(e) {
+        let pool = pool(e, "preact_page.js", 1);
+        let page = pool
+            .render_blocking("/shop?x=1", &props())
+            .expect("renders");
+        assert_eq!(
+            page.html,
+            "<main><h1>Shop &lt;b>&amp;&lt;/b></h1><p class=\"path\">/shop?x=1</p><ul>\
+             <li class=\"item\" data-id=\"1\">Tea &lt;/script> <span class=\"price\">3.50</span></li>\
+             <li class=\"item\" data-id=\"2\">Cake <span class=\"price\">12.00</span></li></ul>\
+             <footer>2 items</footer></main>"
+        );
+        assert_eq!(page.head, "<title>Shop &lt;b>&amp;&lt;/b></title>");
+        assert_eq!(page.status, 200);
+        let empty = json!({ "title": "Empty", "items": [] });
+        assert_eq!(
+            pool.render_blocking("/", &empty).expect("renders").status,
+            404
+        );
+    }
+
+    fn react_19_page_renders_like_node(e) {
+        let pool = pool(e, "react_page.js", 1);
+        let page = pool
+            .render_blocking("/shop?x=1", &props())
+            .expect("renders");
+        assert_eq!(
+            page.html,
+            "<main><h1>Shop &lt;b&gt;&amp;&lt;/b&gt;</h1><p class=\"path\">/shop?x=1</p><ul>\
+             <li class=\"item\" data-id=\"1\">Tea &lt;/script&gt;<!-- --> <span class=\"price\">3.50</span></li>\
+             <li class=\"item\" data-id=\"2\">Cake<!-- --> <span class=\"price\">12.00</span></li></ul>\
+             <footer>2<!-- --> items</footer></main>"
+        );
+        assert_eq!(page.head, "<title>Shop &lt;b&gt;&amp;&lt;/b&gt;</title>");
+    }
+
+    #[ignore = "benchmark: run in release with --ignored --nocapture"]
+    fn throughput_of_real_pages(e) {
+        for file in ["preact_page.js", "react_page.js"] {
+            throughput(e, file, 1);
+            throughput(e, file, 2);
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! The demo storefront's committed bundles (`examples/storefront/web/dist/<fw>/server.js`)
-//! rendered by the QuickJS render pool give byte-for-byte the output node gave for the same
-//! bundle and props (`examples/storefront/web/expected/<fw>.json`, written by `check.mjs`).
+//! rendered by the render pool on every engine (QuickJS, and V8 with `--features v8`) give
+//! byte-for-byte the output node gave for the same bundle and props
+//! (`examples/storefront/web/expected/<fw>.json`, written by `check.mjs`), so the engines
+//! also match each other.
 //!
 //! CI regenerates the node side with `node examples/storefront/web/check.mjs`, which exits
 //! non-zero when node's output no longer matches `expected/`; together the two prove that
@@ -8,8 +10,9 @@
 
 use std::path::{Path, PathBuf};
 
-use hiver_ssr::RenderPool;
 use serde_json::Value;
+
+use crate::every_engine::{Backend, every_engine};
 
 fn web_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/storefront/web")
@@ -86,10 +89,11 @@ fn first_difference(got: &str, want: &str) -> Option<String> {
     ))
 }
 
-fn assert_matches_node(fw: &str) {
+fn assert_matches_node(e: Backend, fw: &str) {
     let bundle = web_dir().join("dist").join(fw).join("server.js");
     // Two threads: the listing pages are the slow renders and can run side by side.
-    let pool = RenderPool::builder()
+    let pool = e
+        .pool()
         .threads(2)
         .build_file(&bundle)
         .unwrap_or_else(|e| panic!("{} must load: {e}", bundle.display()));
@@ -126,20 +130,20 @@ fn assert_matches_node(fw: &str) {
 }
 
 #[test]
-fn preact_storefront_matches_node_byte_for_byte() {
-    assert_matches_node("preact");
-}
-
-#[test]
-fn react_storefront_matches_node_byte_for_byte() {
-    assert_matches_node("react");
-}
-
-#[test]
 fn first_difference_reports_position_and_length() {
     assert_eq!(first_difference("abc", "abc"), None);
     let d = first_difference("abX", "abc").expect("differs");
     assert!(d.starts_with("byte 2 (lengths 3 vs node 3)"), "{d}");
     let d = first_difference("ab", "abc").expect("shorter differs");
     assert!(d.starts_with("byte 2 (lengths 2 vs node 3)"), "{d}");
+}
+
+every_engine! {
+    fn preact_storefront_matches_node_byte_for_byte(e) {
+        assert_matches_node(e, "preact");
+    }
+
+    fn react_storefront_matches_node_byte_for_byte(e) {
+        assert_matches_node(e, "react");
+    }
 }
