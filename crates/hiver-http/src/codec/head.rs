@@ -227,16 +227,18 @@ fn build(bytes: Bytes, raw: &RawHead, spans: &[FieldSpan]) -> Result<RequestHead
     let uri: Uri = target::parse(&raw.method, bytes.slice(raw.target.start..raw.target.end))?;
     let mut headers =
         HeaderMap::try_with_capacity(spans.len()).map_err(|_| ParseError::TooManyHeaders)?;
+    let mut fields = semantics::Fields::default();
     for span in spans {
         let name = HeaderName::from_bytes(&bytes[span.name.start..span.name.end])
             .map_err(|_| ParseError::InvalidHeaderName)?;
         let value = HeaderValue::from_maybe_shared(bytes.slice(span.value.start..span.value.end))
             .map_err(|_| ParseError::InvalidHeaderValue)?;
+        fields.observe(&name, &value);
         headers
             .try_append(name, value)
             .map_err(|_| ParseError::TooManyHeaders)?;
     }
-    let meta = semantics::check(raw.version, &headers)?;
+    let meta = fields.finish(raw.version)?;
     Ok(RequestHead {
         method: raw.method.clone(),
         uri,

@@ -23,14 +23,22 @@ pub(super) fn check_partial(buf: &[u8], limits: &Limits) -> Result<(), ParseErro
 /// httparse accepts a bare LF as a line terminator (RFC 9112 §2.2 allows it);
 /// we do not, so that no intermediary can disagree with us on where a line ends.
 pub(super) fn check_line_endings(head: &[u8]) -> Result<(), ParseError> {
-    let mut prev = 0u8;
-    for &b in head {
-        if b == b'\n' && prev != b'\r' {
-            return Err(ParseError::InvalidLineEnding);
-        }
-        prev = b;
+    // Branch-free over (previous, current) byte pairs so that it compiles to
+    // SIMD: a byte-by-byte loop with an early exit cost ~9 instructions a byte.
+    let bare_lf = head.first() == Some(&b'\n')
+        || head
+            .get(1..)
+            .unwrap_or_default()
+            .iter()
+            .zip(head)
+            .fold(false, |bad, (&b, &prev)| {
+                bad | ((b == b'\n') & (prev != b'\r'))
+            });
+    if bare_lf {
+        Err(ParseError::InvalidLineEnding)
+    } else {
+        Ok(())
     }
-    Ok(())
 }
 
 /// Maps an httparse error to ours, looking at the request line where
@@ -124,4 +132,29 @@ fn leading_empty_lines(buf: &[u8]) -> usize {
     buf.iter()
         .position(|&b| b != b'\r' && b != b'\n')
         .unwrap_or(buf.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bare_lf_is_found_wherever_it_is() {
+        let lines = b"ab\r\n".repeat(40);
+        assert_eq!(check_line_endings(&lines), Ok(()));
+        for i in (2..lines.len()).step_by(4) {
+            let mut bad = lines.clone();
+            bad[i] = b'x';
+            assert_eq!(
+                check_line_endings(&bad),
+                Err(ParseError::InvalidLineEnding),
+                "CR at {i}"
+            );
+        }
+        assert_eq!(
+            check_line_endings(b"\nab"),
+            Err(ParseError::InvalidLineEnding)
+        );
+        assert_eq!(check_line_endings(b""), Ok(()));
+    }
 }
