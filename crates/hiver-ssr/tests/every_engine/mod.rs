@@ -7,6 +7,7 @@
 
 use hiver_ssr::engine::{Bundle, BundleError, Engine, EngineFactory, Limits, QuickJs};
 use hiver_ssr::pool::{RenderPool, RenderPoolBuilder};
+#[cfg(feature = "framework")]
 use hiver_ssr::serve::{Ssr, SsrBuilder};
 
 /// One engine backend under test.
@@ -38,6 +39,7 @@ impl Backend {
     }
 
     /// An SSR handler builder on this backend.
+    #[cfg(feature = "framework")]
     pub fn ssr(self) -> SsrBuilder {
         let builder = Ssr::builder();
         match self {

@@ -1,12 +1,12 @@
-//! Shared by the tests/handler_*.rs files: the fixture bundle, manifest and helpers.
-
-#![allow(dead_code)] // each test file uses a different subset
+//! Shared by the handler tests: the fixture bundle, manifest and helpers.
 
 use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hiver_ssr::serve::{Ssr, SsrBuilder};
+use hiver_ssr::serve::SsrBuilder;
+
+use crate::every_engine::Backend;
 
 pub fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/handler")
@@ -16,10 +16,10 @@ pub fn manifest() -> PathBuf {
     fixtures().join("dist/.vite/manifest.json")
 }
 
-/// The fixture app: one render thread (so the bundle's render counter is exact), a short
-/// time limit, assets under /static/.
-pub fn builder() -> SsrBuilder {
-    Ssr::builder()
+/// The fixture app on engine `e`: one render thread (so the bundle's render counter is
+/// exact), a short time limit, assets under /static/.
+pub fn builder(e: Backend) -> SsrBuilder {
+    e.ssr()
         .bundle(fixtures().join("app.js"))
         .manifest(manifest(), "src/main.js")
         .asset_base("/static/")

@@ -1,0 +1,189 @@
+//! Failed renders answer the client-side shell, are never cached, and broken
+//! configurations fail at build with a typed error.
+use std::time::{Duration, Instant};
+
+use crate::support::{builder, fixtures, manifest, render_no, state};
+use hiver::http::StatusCode;
+use hiver::test::TestClient;
+use hiver_ssr::serve::{PagePolicy, Ssr};
+
+use crate::every_engine::every_engine;
+
+every_engine! {
+    fn js_error_serves_the_shell_uncached_without_details(e) {
+        let ssr = builder(e)
+            .page("/boom", PagePolicy::new().query(["q"]))
+            .build()
+            .unwrap();
+        let client = TestClient::new(ssr.router());
+        for round in 1..=2 {
+            let res = client.get("/boom?q=1").send();
+            assert_eq!(res.status(), 500);
+            assert_eq!(res.header("x-hiver-render"), Some("shell"));
+            assert_eq!(
+                res.header("x-hiver-cache"),
+                Some("miss"),
+                "never served from cache"
+            );
+            assert_eq!(res.header("cache-control"), Some("private, no-store"));
+            let body = res.text();
+            assert!(
+                !body.contains("kaboom") && !body.contains("app.js"),
+                "{body}"
+            );
+            assert!(
+                body.contains(r#"<div id="app"></div>"#),
+                "empty root: {body}"
+            );
+            assert!(body.contains(r#"src="/static/assets/main-abc123.js""#));
+            assert!(
+                state(&body).contains(r#""q":"1""#),
+                "state still hydrates: {body}"
+            );
+            assert_eq!(ssr.metrics().pool.js_errors, round);
+        }
+        assert_eq!(ssr.metrics().shells, 2);
+    }
+
+    fn error_status_is_configurable(e) {
+        let ssr = builder(e)
+            .page("/boom", PagePolicy::new().error_status(StatusCode::OK))
+            .build()
+            .unwrap();
+        let res = TestClient::new(ssr.router()).get("/boom").send();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.header("x-hiver-render"), Some("shell"));
+    }
+
+    fn endless_loop_gets_the_shell_after_the_time_limit_then_pages_render(e) {
+        let ssr = builder(e)
+            .page("/loop", PagePolicy::new())
+            .page("/", PagePolicy::new())
+            .build()
+            .unwrap();
+        let client = TestClient::new(ssr.router());
+        let started = Instant::now();
+        let res = client.get("/loop").send();
+        let took = started.elapsed();
+        assert_eq!(res.status(), 500);
+        assert_eq!(res.header("x-hiver-render"), Some("shell"));
+        assert!(
+            took >= Duration::from_millis(250) && took < Duration::from_secs(5),
+            "{took:?}"
+        );
+        assert_eq!(ssr.metrics().pool.timeouts, 1);
+        let next = client.get("/").send();
+        assert_eq!(next.status(), 200);
+        assert!(next.text().contains("VERSION v1"));
+    }
+
+    fn full_queue_answers_503_with_the_shell(e) {
+        let ssr = builder(e)
+            .queue_capacity(1)
+            .page("/slow", PagePolicy::new().query(["n"]))
+            .build()
+            .unwrap();
+        let server = hiver::test::TestServer::start(ssr.router());
+        // One render runs, one waits; the rest find the queue full.
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..6)
+                .map(|n| {
+                    let server = &server;
+                    s.spawn(move || server.get(&format!("/slow?n={n}")).send().status().as_u16())
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(statuses.contains(&503), "{statuses:?}");
+        assert!(statuses.contains(&200), "{statuses:?}");
+        assert!(
+            statuses.iter().all(|s| *s == 200 || *s == 503),
+            "{statuses:?}"
+        );
+        assert!(ssr.metrics().pool.queue_full_rejections >= 1);
+    }
+
+    fn broken_bundle_fails_the_build_with_file_and_line(e) {
+        let err = builder(e)
+            .bundle(fixtures().join("broken.js"))
+            .page("/", PagePolicy::new())
+            .build()
+            .unwrap_err();
+        assert!(err.is_bundle(), "{err}");
+        assert!(err.file().unwrap().ends_with("broken.js"), "{err}");
+        assert_eq!(err.line(), Some(3), "{err}");
+        assert!(err.to_string().contains("broken.js:3"), "{err}");
+    }
+
+    fn missing_bundle_manifest_entry_and_asset_fail_the_build(e) {
+        let err = builder(e)
+            .bundle(fixtures().join("nope.js"))
+            .build()
+            .unwrap_err();
+        assert!(
+            err.is_bundle() && err.bundle_error().unwrap().is_io(),
+            "{err}"
+        );
+        let err = builder(e)
+            .manifest(manifest(), "src/other.js")
+            .build()
+            .unwrap_err();
+        assert!(err.is_manifest(), "{err}");
+        let err = builder(e)
+            .manifest(fixtures().join("app.js"), "src/main.js")
+            .build()
+            .unwrap_err();
+        assert!(err.is_manifest() && err.line().is_some(), "{err}");
+        let err = builder(e).dist_dir(fixtures()).build().unwrap_err();
+        assert!(err.is_asset(), "{err}");
+        assert!(
+            err.file().unwrap().starts_with(fixtures().join("assets")),
+            "{err}"
+        );
+        let err = Ssr::builder().build().unwrap_err();
+        assert!(err.is_config(), "{err}");
+    }
+
+    fn tags_must_name_route_parameters(e) {
+        let err = builder(e)
+            .page("/p/{id}", PagePolicy::new().tag("p:{slug}"))
+            .build()
+            .unwrap_err();
+        assert!(err.is_config() && err.to_string().contains("slug"), "{err}");
+    }
+
+    fn stale_page_stands_in_when_a_refresh_fails(e) {
+        // Seed the cache with a good render, then make every later render throw.
+        let dir = std::env::temp_dir().join(format!("hiver-ssr-sie-{e:?}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bundle = dir.join("app.js");
+        std::fs::copy(fixtures().join("app.js"), &bundle).unwrap();
+        let ssr = builder(e)
+            .bundle(&bundle)
+            .page(
+                "/",
+                PagePolicy::new()
+                    .ttl(Duration::from_millis(100))
+                    .stale_if_error(Duration::from_secs(30)),
+            )
+            .build()
+            .unwrap();
+        let client = TestClient::new(ssr.router());
+        let first = client.get("/").send().text();
+        assert_eq!(render_no(&first), 1);
+        std::fs::write(
+            &bundle,
+            "globalThis.render = () => { throw new Error('down'); };",
+        )
+        .unwrap();
+        // `Ssr::reload` would invalidate the seeded page; swapping the pool's bundle alone
+        // keeps it, so the failing refresh has a stale page to fall back on.
+        ssr.pool().reload_file(&bundle).unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+        let res = client.get("/").send();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.header("x-hiver-cache"), Some("stale-on-error"));
+        assert_eq!(res.text(), first);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
