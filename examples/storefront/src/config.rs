@@ -44,6 +44,70 @@ impl FromStr for Framework {
     }
 }
 
+/// Which JavaScript engine renders the pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// QuickJS: builds anywhere, no downloads; the default without the `v8` feature.
+    QuickJs,
+    /// V8: much faster renders; the default when built with `--features v8`.
+    #[cfg(feature = "v8")]
+    V8,
+}
+
+impl Engine {
+    /// The value `STOREFRONT_ENGINE` takes for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::QuickJs => "quickjs",
+            #[cfg(feature = "v8")]
+            Engine::V8 => "v8",
+        }
+    }
+}
+
+#[cfg(feature = "v8")]
+impl Default for Engine {
+    /// V8, since the build paid for it.
+    fn default() -> Self {
+        Engine::V8
+    }
+}
+
+#[cfg(not(feature = "v8"))]
+impl Default for Engine {
+    /// QuickJS, the only engine compiled in.
+    fn default() -> Self {
+        Engine::QuickJs
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Engine {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        match s {
+            "quickjs" => Ok(Engine::QuickJs),
+            #[cfg(feature = "v8")]
+            "v8" => Ok(Engine::V8),
+            #[cfg(not(feature = "v8"))]
+            "v8" => Err(ConfigError(
+                "STOREFRONT_ENGINE=v8 needs V8 compiled in: build with `--features v8` \
+                 (e.g. `cargo run --release -p storefront --features v8`)"
+                    .into(),
+            )),
+            other => Err(ConfigError(format!(
+                "STOREFRONT_ENGINE must be quickjs or v8, got {other:?}"
+            ))),
+        }
+    }
+}
+
 /// A bad environment variable, with the variable's name and the value it had.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError(String);
@@ -65,6 +129,9 @@ pub struct Config {
     pub workers: Option<usize>,
     /// `STOREFRONT_FRAMEWORK` (default preact).
     pub framework: Framework,
+    /// `STOREFRONT_ENGINE` (`quickjs` or `v8`; default v8 when built with the `v8` feature,
+    /// else quickjs).
+    pub engine: Engine,
     /// `STOREFRONT_DIST` (default: this package's `web/dist`), holding `<framework>/`.
     pub dist: PathBuf,
     /// `STOREFRONT_CACHE` (`on`, the default, or `off`): `off` marks every page route
@@ -111,6 +178,10 @@ impl Config {
             Some(v) => v.parse()?,
             None => Framework::Preact,
         };
+        let engine = match lookup("STOREFRONT_ENGINE") {
+            Some(v) => v.parse()?,
+            None => Engine::default(),
+        };
         let dist = lookup("STOREFRONT_DIST").map_or_else(default_dist, PathBuf::from);
         let cache = match lookup("STOREFRONT_CACHE").as_deref() {
             None | Some("on") => true,
@@ -125,6 +196,7 @@ impl Config {
             port,
             workers,
             framework,
+            engine,
             dist,
             cache,
         })
@@ -192,5 +264,29 @@ mod tests {
         assert!(e.to_string().contains("vue"), "{e}");
         let e = config(&[("STOREFRONT_CACHE", "no")]).expect_err("not on or off");
         assert!(e.to_string().contains("STOREFRONT_CACHE"), "{e}");
+        let e = config(&[("STOREFRONT_ENGINE", "spidermonkey")]).expect_err("unknown");
+        assert!(e.to_string().contains("STOREFRONT_ENGINE"), "{e}");
+    }
+
+    #[test]
+    fn engine_is_chosen_by_name() {
+        let c = config(&[("STOREFRONT_ENGINE", "quickjs")]).expect("valid");
+        assert_eq!(c.engine, Engine::QuickJs);
+    }
+
+    #[cfg(feature = "v8")]
+    #[test]
+    fn v8_is_the_default_with_the_feature() {
+        assert_eq!(config(&[]).expect("valid").engine, Engine::V8);
+        let c = config(&[("STOREFRONT_ENGINE", "v8")]).expect("valid");
+        assert_eq!(c.engine, Engine::V8);
+    }
+
+    #[cfg(not(feature = "v8"))]
+    #[test]
+    fn v8_without_the_feature_says_how_to_get_it() {
+        assert_eq!(config(&[]).expect("valid").engine, Engine::QuickJs);
+        let e = config(&[("STOREFRONT_ENGINE", "v8")]).expect_err("not compiled in");
+        assert!(e.to_string().contains("--features v8"), "{e}");
     }
 }

@@ -1,11 +1,14 @@
 //! The Hiver demo storefront: the Preact or React 19 web app in `web/`, server-rendered by
-//! hiver-ssr's QuickJS render pool, cached per page, hydrated in the browser.
+//! hiver-ssr's render pool (QuickJS, or V8 with the `v8` feature), cached per page, hydrated
+//! in the browser.
 //!
 //! Run it with `cargo run --release -p storefront` from anywhere in the checkout and open
 //! the URL it logs. Environment (all optional): `PORT` (3000; 0 picks a free port),
 //! `WORKERS` (one per core), `STOREFRONT_FRAMEWORK` (`preact` or `react`),
 //! `STOREFRONT_DIST` (the directory holding `preact/` and `react/`, default `web/dist`),
 //! `STOREFRONT_CACHE` (`on`; `off` makes every page route no-store, see the table),
+//! `STOREFRONT_ENGINE` (`quickjs` or `v8`; a build with `--features v8` defaults to `v8`,
+//! others have only `quickjs`),
 //! `HIVER_DRIVER` (`uring` or `epoll`), `RUST_LOG` (`info`).
 //!
 //! | route | what |
@@ -34,7 +37,7 @@ use hiver::routing::get;
 use hiver::trace::TraceLayer;
 use hiver_ssr::{Ssr, SsrError};
 
-pub use config::{Config, ConfigError, Framework};
+pub use config::{Config, ConfigError, Engine, Framework};
 
 /// The assembled demo: its router and the handles the binary and tests need.
 #[derive(Debug, Clone)]

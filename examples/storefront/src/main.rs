@@ -41,6 +41,7 @@ fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let handle = server.start(app.router)?;
     tracing::info!(
         framework = %config.framework,
+        engine = %config.engine,
         build = %config.build_dir().display(),
         "storefront ready: open http://{}/",
         handle.local_addr()

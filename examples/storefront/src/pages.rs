@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use hiver_ssr::serve::{PagePolicy, RequestParts, Ssr, SsrError};
+use hiver_ssr::serve::{PagePolicy, RequestParts, Ssr, SsrBuilder, SsrError};
 use serde_json::{Map, Value, json};
 
-use crate::config::Config;
+use crate::config::{Config, Engine};
 
 /// The listing's query parameters (web/README.md): the only ones that change the page, so
 /// the only ones in its cache key. Tracking tags and cache busters share one page.
@@ -37,7 +37,7 @@ pub fn ssr(config: &Config) -> Result<Ssr, SsrError> {
     let entry = format!("src/{}/client.jsx", config.framework.name());
     // `STOREFRONT_CACHE=off`: every route renders every time (benchmarks of the renderer).
     let store = |policy: PagePolicy| policy.no_store(!config.cache);
-    Ssr::builder()
+    engine(config.engine)
         .bundle(build.join("server.js"))
         .manifest(build.join(".vite/manifest.json"), entry)
         .page(
@@ -66,6 +66,15 @@ pub fn ssr(config: &Config) -> Result<Ssr, SsrError> {
         // random paths must not fill the cache.
         .page("/{*rest}", PagePolicy::new().no_store(true).props(props))
         .build()
+}
+
+/// An SSR builder rendering on `engine`.
+fn engine(engine: Engine) -> SsrBuilder {
+    match engine {
+        Engine::QuickJs => Ssr::builder().engine(hiver_ssr::engine::QuickJs),
+        #[cfg(feature = "v8")]
+        Engine::V8 => Ssr::builder().engine(hiver_ssr::engine::V8),
+    }
 }
 
 #[cfg(test)]
