@@ -83,7 +83,16 @@ fn far_future() -> Instant {
 pub struct Sleep {
     deadline: Instant,
     /// The wheel entry, registered on first poll; the `Rc` keeps this thread's wheel alive.
-    entry: Option<(Rc<Timers>, TimerKey)>,
+    entry: Option<Entry>,
+}
+
+/// A registered timer. It may be set earlier than the sleep's deadline (see
+/// [`Sleep::reset`]), never later.
+struct Entry {
+    timers: Rc<Timers>,
+    key: TimerKey,
+    /// The deadline the wheel entry is placed for.
+    armed: Instant,
 }
 
 impl Sleep {
@@ -99,14 +108,23 @@ impl Sleep {
 
     /// Moves the deadline, reusing the registered timer: no allocation, O(1). Connection
     /// loops call this once per request instead of creating a new `Sleep`.
+    ///
+    /// A later deadline leaves the timer where it is: when it fires early, the poll it
+    /// causes finds the deadline not reached and re-registers. Connection loops mostly push
+    /// their deadline later, and moving the wheel entry on every request cost more than
+    /// that one spurious wakeup per timeout period.
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
-        let fired = match &self.entry {
-            Some((timers, key)) => !timers.reset(*key, deadline),
-            None => false,
+        let Some(entry) = &mut self.entry else {
+            return;
         };
-        if fired {
-            // The next poll registers a fresh timer.
+        if deadline >= entry.armed {
+            return;
+        }
+        if entry.timers.reset(entry.key, deadline) {
+            entry.armed = deadline;
+        } else {
+            // It already fired: the next poll registers a fresh timer.
             self.entry = None;
         }
     }
@@ -117,19 +135,23 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if Instant::now() >= self.deadline {
-            if let Some((timers, key)) = self.entry.take() {
-                timers.cancel(key);
+            if let Some(entry) = self.entry.take() {
+                entry.timers.cancel(entry.key);
             }
             return Poll::Ready(());
         }
         let registered = match &self.entry {
-            Some((timers, key)) => timers.update_waker(*key, cx.waker()),
+            Some(entry) => entry.timers.update_waker(entry.key, cx.waker()),
             None => false,
         };
         if !registered {
             let timers = Timers::current();
             let key = timers.insert(self.deadline, cx.waker().clone());
-            self.entry = Some((timers, key));
+            self.entry = Some(Entry {
+                timers,
+                key,
+                armed: self.deadline,
+            });
         }
         Poll::Pending
     }
@@ -137,8 +159,8 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some((timers, key)) = self.entry.take() {
-            timers.cancel(key);
+        if let Some(entry) = self.entry.take() {
+            entry.timers.cancel(entry.key);
         }
     }
 }

@@ -117,3 +117,32 @@ fn thousands_of_sleeps_never_wake_early() {
         }
     });
 }
+
+#[test]
+fn a_later_deadline_is_kept_although_the_timer_stays_put() {
+    block_on(async {
+        let mut s = sleep(Duration::from_millis(10));
+        assert!(timeout(Duration::from_millis(2), &mut s).await.is_err());
+        // Pushed later: the wheel entry still fires at ~10 ms, the sleep must not.
+        let deadline = Instant::now() + Duration::from_millis(60);
+        s.reset(deadline);
+        assert!(timeout(Duration::from_millis(30), &mut s).await.is_err());
+        (&mut s).await;
+        assert!(Instant::now() >= deadline);
+        let timers = wheel_driver::Timers::current();
+        assert_eq!(timers.pending(), 0);
+    });
+}
+
+#[test]
+fn an_earlier_deadline_after_a_later_one_still_moves_the_timer() {
+    block_on(async {
+        let start = Instant::now();
+        let mut s = sleep(Duration::from_secs(60));
+        assert!(timeout(Duration::from_millis(2), &mut s).await.is_err());
+        s.reset(Instant::now() + Duration::from_secs(120));
+        s.reset(Instant::now() + Duration::from_millis(15));
+        (&mut s).await;
+        assert!(start.elapsed() < Duration::from_secs(5));
+    });
+}
