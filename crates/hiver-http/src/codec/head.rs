@@ -56,7 +56,7 @@ pub struct RequestHead {
 /// before closing the connection.
 pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, usize)>, ParseError> {
     let mut src = buf;
-    parse(&mut src, limits)
+    parse(&mut src, limits, &mut HeaderMap::new())
 }
 
 /// Like [`parse_head`], but takes the head out of `buf` without copying: the
@@ -69,7 +69,18 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, us
 ///
 /// As [`parse_head`]. After an error the buffer content is unspecified.
 pub fn decode_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>, ParseError> {
-    Ok(parse(buf, limits)?.map(|(head, _)| head))
+    decode_head_reusing(buf, limits, &mut HeaderMap::new())
+}
+
+/// Like [`decode_head`], but the head's fields go into `spare` (taken, and
+/// left empty), whose allocation a connection recycles from the response
+/// before. An empty `spare` is simply allocated as needed.
+pub(crate) fn decode_head_reusing(
+    buf: &mut BytesMut,
+    limits: &Limits,
+    spare: &mut HeaderMap,
+) -> Result<Option<RequestHead>, ParseError> {
+    Ok(parse(buf, limits, spare)?.map(|(head, _)| head))
 }
 
 /// Where a head comes from: a borrowed slice (copied once) or the read
@@ -125,12 +136,13 @@ struct RawHead {
 fn parse<S: Source>(
     src: &mut S,
     limits: &Limits,
+    spare: &mut HeaderMap,
 ) -> Result<Option<(RequestHead, usize)>, ParseError> {
     // A per-thread scratch list, reused: a zeroed table of `max_headers` spans per
     // parse attempt cost about a third of all user-space instructions per request.
     let mut spans = SPANS.take();
     spans.clear();
-    let result = parse_with(src, limits, &mut spans);
+    let result = parse_with(src, limits, &mut spans, spare);
     SPANS.set(spans);
     result
 }
@@ -144,12 +156,13 @@ fn parse_with<S: Source>(
     src: &mut S,
     limits: &Limits,
     spans: &mut Vec<FieldSpan>,
+    spare: &mut HeaderMap,
 ) -> Result<Option<(RequestHead, usize)>, ParseError> {
     let Some(raw) = scan(src.bytes(), limits, spans)? else {
         return Ok(None);
     };
     let bytes = src.take(raw.len);
-    let head = build(bytes, &raw, spans)?;
+    let head = build(bytes, &raw, spans, std::mem::take(spare))?;
     Ok(Some((head, raw.len)))
 }
 
@@ -223,10 +236,17 @@ fn span_of(buf: &[u8], part: &[u8]) -> Span {
     }
 }
 
-fn build(bytes: Bytes, raw: &RawHead, spans: &[FieldSpan]) -> Result<RequestHead, ParseError> {
+fn build(
+    bytes: Bytes,
+    raw: &RawHead,
+    spans: &[FieldSpan],
+    mut headers: HeaderMap,
+) -> Result<RequestHead, ParseError> {
     let uri: Uri = target::parse(&raw.method, bytes.slice(raw.target.start..raw.target.end))?;
-    let mut headers =
-        HeaderMap::try_with_capacity(spans.len()).map_err(|_| ParseError::TooManyHeaders)?;
+    headers.clear();
+    headers
+        .try_reserve(spans.len())
+        .map_err(|_| ParseError::TooManyHeaders)?;
     let mut fields = semantics::Fields::default();
     for span in spans {
         let name = HeaderName::from_bytes(&bytes[span.name.start..span.name.end])

@@ -7,6 +7,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use hiver_runtime::time::{Sleep, sleep};
 use hiver_runtime::{Connection, Shutdown};
+use http::HeaderMap;
 
 use super::io::Fill;
 use crate::codec::{self, ParseError};
@@ -44,6 +45,9 @@ pub(crate) struct Conn<S> {
     pub(super) sleep: Sleep,
     /// When the first byte of the head being read arrived.
     pub(super) head_started: Option<Instant>,
+    /// The last response's header map, emptied: the next request's fields
+    /// go into its allocation instead of a fresh one.
+    pub(super) spare_headers: HeaderMap,
 }
 
 /// What to do after answering a request.
@@ -76,6 +80,7 @@ impl<S: Service> Conn<S> {
             out: Vec::with_capacity(16),
             sleep,
             head_started: None,
+            spare_headers: HeaderMap::new(),
         }
     }
 
@@ -106,7 +111,11 @@ impl<S: Service> Conn<S> {
     /// head any more.
     async fn answer_buffered(&mut self) -> Step {
         loop {
-            let head = match codec::decode_head(&mut self.buf, self.config.limits()) {
+            let head = match codec::decode_head_reusing(
+                &mut self.buf,
+                self.config.limits(),
+                &mut self.spare_headers,
+            ) {
                 Ok(Some(head)) => head,
                 Ok(None) => return Step::Continue,
                 Err(e) => return self.refuse(e),

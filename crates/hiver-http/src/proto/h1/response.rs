@@ -87,6 +87,7 @@ impl<S: Service> Conn<S> {
         };
         encode_response_head(&head, &mut self.heads);
         self.out.push(self.heads.split().freeze());
+        self.recycle(parts.headers);
         let step = match payload {
             Payload::Nothing => Step::Continue,
             Payload::Full(bytes) => {
@@ -146,6 +147,15 @@ impl<S: Service> Conn<S> {
             Step::Continue
         } else {
             Step::Close
+        }
+    }
+
+    /// Keeps a response's header map for the next request head, unless it
+    /// grew past what a request may carry.
+    fn recycle(&mut self, mut headers: HeaderMap) {
+        if headers.capacity() <= self.config.limits().max_headers {
+            headers.clear();
+            self.spare_headers = headers;
         }
     }
 

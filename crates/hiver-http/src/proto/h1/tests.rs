@@ -35,6 +35,10 @@ impl Service for Echo {
                     .insert("content-length", HeaderValue::from_static("1234"));
                 res
             }
+            "/names" => {
+                let names: Vec<&str> = req.headers().keys().map(|n| n.as_str()).collect();
+                Response::new(Body::from(names.join(",")))
+            }
             path => Response::new(Body::from(path.to_owned())),
         }
     }
@@ -119,6 +123,19 @@ fn handler_framing_headers_are_replaced(driver: Driver) {
     server.shutdown();
 }
 
+fn a_recycled_header_map_holds_only_the_new_request(driver: Driver) {
+    let server = start(driver);
+    let mut c = connect(&server);
+    // `/framing` answers with two fields; its map is reused for the next head.
+    c.write_all(
+        b"GET /framing HTTP/1.1\r\nHost: t\r\n\r\nGET /names HTTP/1.1\r\nHost: t\r\nX-A: 1\r\n\r\n",
+    )
+    .unwrap();
+    let text = read_responses(&mut c, 2);
+    assert!(text.ends_with("\r\n\r\nhost,x-a"), "{text}");
+    server.shutdown();
+}
+
 fn informational_final_status_becomes_500(driver: Driver) {
     let server = start(driver);
     let mut c = connect(&server);
@@ -190,6 +207,7 @@ macro_rules! both_drivers {
 both_drivers!(
     sixteen_pipelined_leave_in_one_write,
     handler_framing_headers_are_replaced,
+    a_recycled_header_map_holds_only_the_new_request,
     informational_final_status_becomes_500,
     head_keeps_declared_length,
     blank_line_between_requests_is_idle_time
