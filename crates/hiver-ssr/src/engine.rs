@@ -2,7 +2,47 @@
 //!
 //! An [`EngineFactory`] turns a loaded [`Bundle`] into one [`Engine`] (a JS context with the
 //! bundle evaluated once) per render thread. The render pool and the page cache only see these
-//! traits, so a V8 backend can be added next to [`QuickJs`] without touching either.
+//! traits. Two backends implement them:
+//!
+//! | backend | feature | notes |
+//! |---|---|---|
+//! | [`QuickJs`] | always | the default; compiled from C, no downloads, ~1 MB per context |
+//! | `V8` | `v8` | Google's V8 via the `v8` crate (=152.2.0): JIT, many times faster on React pages; a prebuilt static library (~190 MB unpacked) linked in |
+//!
+//! # Choosing an engine
+//!
+//! Enable the `v8` feature of `hiver-ssr`, then name the factory on the pool (or on
+//! `SsrBuilder::engine`):
+//!
+//! ```no_run
+//! # #[cfg(feature = "v8")]
+//! # fn main() -> Result<(), hiver_ssr::BundleError> {
+//! use hiver_ssr::RenderPool;
+//! use hiver_ssr::engine::V8;
+//!
+//! let pool = RenderPool::builder().engine(V8).build_file("dist/server.js")?;
+//! # drop(pool);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "v8"))]
+//! # fn main() {}
+//! ```
+//!
+//! Building with `v8`: the `v8` crate's build script downloads its prebuilt library
+//! (`librusty_v8`) from the crate's GitHub releases; without network access, point
+//! `RUSTY_V8_ARCHIVE` at a local copy of the file. Only the ICU data the crate bundles is
+//! compiled in (about 7 MB, most locales), so `Intl` works for the usual locales. An
+//! application that needs every locale loads a full `icudtl.dat` (ICU 78) before the first
+//! engine is created:
+//!
+//! ```ignore
+//! // The data must live for the whole process (and be 16-byte aligned).
+//! static ICU_DATA: &[u8] = include_bytes!("icudtl.dat");
+//! v8::icu::set_common_data_78(ICU_DATA).expect("valid ICU data");
+//! ```
+//!
+//! The V8 platform is initialised once per process, by the first `V8` engine created; every
+//! isolate (one per render thread) shares it.
 //!
 //! # The bundle contract
 //!
@@ -36,11 +76,16 @@
 //!
 //! # Budgets
 //!
-//! Each render runs under [`Limits`]: a wall-clock time limit enforced from inside the
-//! interpreter (an infinite loop ends with [`RenderError::is_timeout`]), a memory limit per
-//! context ([`RenderError::is_memory`]) and a stack limit
-//! ([`RenderError::is_stack_overflow`]). A context that hit one of them is discarded by the
-//! pool and a fresh one is built from the same bundle.
+//! Each render runs under [`Limits`]: a wall-clock time limit (an infinite loop ends with
+//! [`RenderError::is_timeout`]), a memory limit per context ([`RenderError::is_memory`]) and a
+//! stack limit ([`RenderError::is_stack_overflow`]). A context that hit one of them is
+//! discarded by the pool and a fresh one is built from the same bundle.
+//!
+//! | budget | QuickJS | V8 |
+//! |---|---|---|
+//! | time | the interrupt handler QuickJS polls checks the deadline | a watchdog thread per context calls `terminate_execution` at the deadline; the isolate is usable again afterwards (`cancel_terminate_execution`) |
+//! | memory | the runtime's allocator refuses past the limit | the heap is capped (`heap_limits`); near the cap a callback terminates the script and grants a little more room, so V8 unwinds instead of aborting the process |
+//! | stack | `set_max_stack_size` | V8's own limit (984 KiB below the top of the thread's stack); `Limits::stack` is not applied, since V8 152 drops a per-isolate limit given at creation and the crate exposes no other way. The pool's threads have `Limits::stack` + 2 MiB of stack |
 
 mod bundle;
 mod error;
@@ -68,10 +113,12 @@ pub const PRELUDE: &str = include_str!("engine/prelude.js");
 pub struct Limits {
     /// Wall-clock time one render (or loading the bundle) may take.
     pub time: Duration,
-    /// Bytes the context's heap may use; the engine's allocator refuses more.
+    /// Bytes the context's heap may use; the engine's allocator refuses more. (V8 raises a
+    /// limit below its own minimum heap, a few MiB, to that minimum.)
     pub memory: usize,
     /// Bytes of native stack the interpreter may use. The render thread's own stack is sized
-    /// larger than this.
+    /// larger than this. (QuickJS only: V8 keeps its own limit of 984 KiB, see the budget
+    /// table in the [`engine`](crate::engine) docs.)
     pub stack: usize,
 }
 

@@ -293,4 +293,42 @@ every_engine! {
         assert!(err.is_js());
         assert_eq!(err.message(), "uncaught exception: oops");
     }
+
+    fn runaway_allocation_at_load_is_a_memory_error(e) {
+        let source = "const hoard = [];\nwhile (true) hoard.push(new Array(100000).fill(1));";
+        let bundle = Bundle::from_source("hog.js", source);
+        let mut small = limits();
+        small.memory = 16 << 20;
+        small.time = Duration::from_secs(5);
+        let err = e.create(&bundle, &small).err().expect("allocates without end");
+        assert!(err.is_memory(), "{err}");
+        assert_eq!(err.file(), "hog.js");
+    }
+
+    fn deep_recursion_is_a_stack_overflow_not_a_crash(e) {
+        let mut engine = engine(e);
+        let err = engine.render("/recurse", "{}").expect_err("recurses");
+        assert!(err.is_stack_overflow(), "{err}");
+        assert!(err.js_stack().expect("stack").contains("basic.js"));
+    }
+
+    fn the_stack_limit_sets_how_deep_javascript_recurses_on_quickjs_only(e) {
+        let source = "globalThis.render = () => {\n  let depth = 0;\n  const down = () => { depth++; down(); };\n  try { down(); } catch (_) {}\n  return String(depth);\n};";
+        let bundle = Bundle::from_source("depth.js", source);
+        let depth = |stack: usize| -> u64 {
+            let mut limits = limits();
+            limits.stack = stack;
+            let mut engine = e.create(&bundle, &limits).expect("loads");
+            let page = engine.render("/", "{}").expect("the RangeError is caught in JS");
+            page.html.parse().expect("a number")
+        };
+        let (small, large) = (depth(128 << 10), depth(1 << 20));
+        match e {
+            Backend::QuickJs => assert!(small > 10 && small * 4 < large, "{small} vs {large}"),
+            // V8 keeps its own limit (see the engine docs): the depth does not follow.
+            // (Frames differ in size as code tiers up, so depths vary a little, not 8-fold.)
+            #[cfg(feature = "v8")]
+            Backend::V8 => assert!(small > 1000 && large < small * 2, "{small} vs {large}"),
+        }
+    }
 }

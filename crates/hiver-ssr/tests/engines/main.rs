@@ -11,4 +11,5 @@ mod pool_limits;
 mod pool_pages;
 mod pool_queue;
 mod pool_reload;
+mod start_up;
 mod storefront_node;
