@@ -4,7 +4,7 @@ use bytes::{BufMut, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, SERVER, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderValue, StatusCode, Version};
 
-use super::date::http_date;
+use super::date::date_line;
 
 /// The interim response sent before reading a body the client is holding
 /// back with `Expect: 100-continue`.
@@ -64,10 +64,12 @@ pub fn encode_response_head(head: &ResponseHead<'_>, dst: &mut BytesMut) {
         write_field(name.as_str().as_bytes(), value.as_bytes(), dst);
     }
     if !has_date {
-        write_field(b"Date", &http_date(), dst);
+        dst.put_slice(&date_line());
     }
     if !has_server {
-        write_field(b"Server", head.server.as_bytes(), dst);
+        dst.put_slice(b"Server: ");
+        dst.put_slice(head.server.as_bytes());
+        dst.put_slice(b"\r\n");
     }
     write_framing(head.framing, dst);
     if !head.keep_alive {
@@ -96,6 +98,11 @@ pub fn encode_chunk_size(len: usize, dst: &mut BytesMut) {
 }
 
 fn write_status_line(status: StatusCode, dst: &mut BytesMut) {
+    // Nearly every response: one copy instead of five.
+    if status == StatusCode::OK {
+        dst.put_slice(b"HTTP/1.1 200 OK\r\n");
+        return;
+    }
     dst.put_slice(b"HTTP/1.1 ");
     dst.put_slice(status.as_str().as_bytes());
     dst.put_u8(b' ');
@@ -107,7 +114,9 @@ fn write_framing(framing: ResponseFraming, dst: &mut BytesMut) {
     match framing {
         ResponseFraming::Length(n) => {
             let mut buf = itoa::Buffer::new();
-            write_field(b"Content-Length", buf.format(n).as_bytes(), dst);
+            dst.put_slice(b"Content-Length: ");
+            dst.put_slice(buf.format(n).as_bytes());
+            dst.put_slice(b"\r\n");
         }
         ResponseFraming::Chunked => dst.put_slice(b"Transfer-Encoding: chunked\r\n"),
         ResponseFraming::None | ResponseFraming::Close => {}
@@ -124,6 +133,7 @@ fn write_field(name: &[u8], value: &[u8], dst: &mut BytesMut) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::http_date;
 
     fn encode(
         status: u16,
