@@ -10,6 +10,8 @@ use hiver_runtime::{Connection, Shutdown};
 use http::HeaderMap;
 
 use super::io::Fill;
+use super::request::build_request;
+use super::response::Exchange;
 use crate::codec::{self, ParseError};
 use crate::{ConnectionInfo, Http1Config, Service};
 
@@ -125,7 +127,12 @@ impl<S: Service> Conn<S> {
                 Ok(body) => body,
                 Err(step) => return step,
             };
-            let step = self.respond(head, body).await;
+            let exchange = Exchange::of(&head);
+            // A clone, so the handler's future may borrow the service while
+            // `respond` borrows the connection.
+            let service = Rc::clone(&self.service);
+            let call = service.call(build_request(head, body, self.info));
+            let step = self.respond(call, exchange).await;
             if step != Step::Continue {
                 return step;
             }

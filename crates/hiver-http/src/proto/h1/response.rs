@@ -11,12 +11,11 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 
 use super::conn::{Conn, Step};
 use super::io::{Wake, race};
-use super::request::build_request;
 use crate::codec::semantics::{list_elements, parse_content_length};
 use crate::codec::{
     LAST_CHUNK, RequestHead, ResponseFraming, ResponseHead, encode_chunk_size, encode_response_head,
 };
-use crate::{Body, BodyInner, BodyStream, Request, Response, Service};
+use crate::{Body, BodyInner, BodyStream, Response, Service};
 
 /// What follows a response head on the wire.
 enum Payload {
@@ -28,14 +27,36 @@ enum Payload {
     Raw(BodyStream),
 }
 
+/// What the connection keeps of a request head while the handler runs: a
+/// few flags, so that the request itself moves into the handler whole.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Exchange {
+    is_head: bool,
+    version: Version,
+    /// Whether the client allows the connection to persist.
+    keep_alive: bool,
+}
+
+impl Exchange {
+    pub(super) fn of(head: &RequestHead) -> Self {
+        Exchange {
+            is_head: head.method == Method::HEAD,
+            version: head.version,
+            keep_alive: head.keep_alive,
+        }
+    }
+}
+
 impl<S: Service> Conn<S> {
-    /// Runs the handler under the request timeout and queues its response.
-    pub(super) async fn respond(&mut self, head: RequestHead, body: Body) -> Step {
-        let is_head = head.method == Method::HEAD;
-        let version = head.version;
-        let client_keep_alive = head.keep_alive;
-        let req = build_request(head, body, self.info);
-        let Some(res) = self.call_service(req).await else {
+    /// Runs the handler's future under the request timeout and queues its
+    /// response. The caller starts the handler, so that the request moves
+    /// once, into the handler, rather than through this state machine too.
+    pub(super) async fn respond(
+        &mut self,
+        call: impl Future<Output = Response>,
+        exchange: Exchange,
+    ) -> Step {
+        let Some(mut res) = self.call_service(call).await else {
             tracing::warn!(peer = %self.info.peer_addr, "handler exceeded the request timeout");
             self.queue_error(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -43,17 +64,25 @@ impl<S: Service> Conn<S> {
             );
             return Step::Close;
         };
-        let res = reject_informational(res);
+        reject_informational(&mut res);
         // A request in flight when shutdown began is still answered, but
         // the connection closes after it.
         let keep_alive =
-            client_keep_alive && !self.shutdown.is_triggered() && !wants_close(res.headers());
-        self.queue_response(res, is_head, version, keep_alive).await
+            exchange.keep_alive && !self.shutdown.is_triggered() && !wants_close(res.headers());
+        let (keep_alive, stream) = self.queue_head(res, exchange, keep_alive);
+        let step = match stream {
+            None => Step::Continue,
+            Some((stream, chunked)) => self.write_stream(stream, chunked).await,
+        };
+        match step {
+            Step::Continue if !keep_alive => Step::Close,
+            step => step,
+        }
     }
 
     /// Runs the handler; `None` if it outlived the request timeout.
-    async fn call_service(&mut self, req: Request) -> Option<Response> {
-        let mut call = pin!(self.service.call(req));
+    async fn call_service(&mut self, call: impl Future<Output = Response>) -> Option<Response> {
+        let mut call = pin!(call);
         // Most handlers answer on their first poll: the request timer is only
         // armed (a clock read and a timer-wheel move) for one that waits.
         if let Poll::Ready(res) = poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await {
@@ -67,19 +96,28 @@ impl<S: Service> Conn<S> {
         }
     }
 
-    async fn queue_response(
+    /// Queues the response head, and the body when it is full. Returns
+    /// whether the connection persists after this response, and the body
+    /// stream still to write (with whether it goes in chunks), if any.
+    /// Synchronous: the common response never enters another state machine.
+    fn queue_head(
         &mut self,
         res: Response,
-        is_head: bool,
-        version: Version,
+        exchange: Exchange,
         keep_alive: bool,
-    ) -> Step {
+    ) -> (bool, Option<(BodyStream, bool)>) {
         let (parts, body) = res.into_parts();
-        let (framing, payload) = plan(parts.status, &parts.headers, body, is_head, version);
+        let (framing, payload) = plan(
+            parts.status,
+            &parts.headers,
+            body,
+            exchange.is_head,
+            exchange.version,
+        );
         let keep_alive = keep_alive && framing != ResponseFraming::Close;
         let head = ResponseHead {
             status: parts.status,
-            request_version: version,
+            request_version: exchange.version,
             headers: &parts.headers,
             framing,
             keep_alive,
@@ -88,19 +126,16 @@ impl<S: Service> Conn<S> {
         encode_response_head(&head, &mut self.heads);
         self.out.push(self.heads.split().freeze());
         self.recycle(parts.headers);
-        let step = match payload {
-            Payload::Nothing => Step::Continue,
+        let stream = match payload {
+            Payload::Nothing => None,
             Payload::Full(bytes) => {
                 self.out.push(bytes);
-                Step::Continue
+                None
             }
-            Payload::Chunked(stream) => self.write_stream(stream, true).await,
-            Payload::Raw(stream) => self.write_stream(stream, false).await,
+            Payload::Chunked(stream) => Some((stream, true)),
+            Payload::Raw(stream) => Some((stream, false)),
         };
-        match step {
-            Step::Continue if !keep_alive => Step::Close,
-            step => step,
-        }
+        (keep_alive, stream)
     }
 
     /// Writes a streamed body chunk by chunk as the stream yields. A failing
@@ -254,12 +289,11 @@ fn wants_close(headers: &HeaderMap) -> bool {
 
 /// A handler cannot end an exchange with a 1xx (there is no protocol
 /// upgrade here): the client would wait forever for the final response.
-fn reject_informational(res: Response) -> Response {
+fn reject_informational(res: &mut Response) {
     if !res.status().is_informational() {
-        return res;
+        return;
     }
     tracing::error!(status = %res.status(), "handler returned an informational status as its response");
-    let mut res = Response::new(Body::from("handler returned an informational status"));
+    *res = Response::new(Body::from("handler returned an informational status"));
     *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    res
 }
