@@ -56,7 +56,17 @@ impl<S: Service> Conn<S> {
         call: impl Future<Output = Response>,
         exchange: Exchange,
     ) -> Step {
-        let Some(mut res) = self.call_service(call).await else {
+        let mut call = pin!(call);
+        // Most handlers answer on their first poll: the request timer is only
+        // armed (a clock read and a timer-wheel move) for one that waits.
+        // Polled here rather than in a helper `async fn`, which would move
+        // the response out through one more state machine.
+        let first = poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+        let res = match first {
+            Poll::Ready(res) => Some(res),
+            Poll::Pending => self.wait_for(call).await,
+        };
+        let Some(mut res) = res else {
             tracing::warn!(peer = %self.info.peer_addr, "handler exceeded the request timeout");
             self.queue_error(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -80,14 +90,9 @@ impl<S: Service> Conn<S> {
         }
     }
 
-    /// Runs the handler; `None` if it outlived the request timeout.
-    async fn call_service(&mut self, call: impl Future<Output = Response>) -> Option<Response> {
-        let mut call = pin!(call);
-        // Most handlers answer on their first poll: the request timer is only
-        // armed (a clock read and a timer-wheel move) for one that waits.
-        if let Poll::Ready(res) = poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await {
-            return Some(res);
-        }
+    /// Waits for a handler that did not answer at once; `None` if it
+    /// outlived the request timeout.
+    async fn wait_for(&mut self, call: impl Future<Output = Response>) -> Option<Response> {
         self.sleep
             .reset(Instant::now() + self.config.request_timeout());
         match race(call, &mut self.sleep, None).await {
