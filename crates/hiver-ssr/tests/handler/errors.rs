@@ -78,7 +78,9 @@ every_engine! {
     }
 
     fn full_queue_answers_503_with_the_shell(e) {
+        // `/slow` spins 300 ms: a budget of exactly that (the fixture's) would race it.
         let ssr = builder(e)
+            .time_limit(Duration::from_secs(2))
             .queue_capacity(1)
             .page("/slow", PagePolicy::new().query(["n"]))
             .build()

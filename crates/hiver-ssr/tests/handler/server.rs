@@ -34,7 +34,12 @@ fn hammer(server: &TestServer, path: &str, n: usize) -> Vec<String> {
 
 every_engine! {
     fn fifty_concurrent_misses_render_once(e) {
-        let ssr = builder(e).page("/slow", PagePolicy::new()).build().unwrap();
+        // `/slow` spins 300 ms: a budget of exactly that (the fixture's) would race it.
+        let ssr = builder(e)
+            .time_limit(Duration::from_secs(2))
+            .page("/slow", PagePolicy::new())
+            .build()
+            .unwrap();
         let server = TestServer::start(ssr.router());
         let responses: Vec<(u16, String, String)> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..50)

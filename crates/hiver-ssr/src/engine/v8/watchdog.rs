@@ -13,6 +13,10 @@ struct State {
     deadline: Option<Instant>,
     /// The watchdog terminated the script since the last `arm`.
     fired: bool,
+    /// The time the watchdog sleeps until (`None`: until notified). It wakes by itself then
+    /// and re-reads `deadline`, so `arm` only wakes it for an earlier deadline: back-to-back
+    /// renders do not cost a thread wake-up each.
+    sleeps_until: Option<Instant>,
     /// The engine is being dropped: the watchdog thread returns.
     stop: bool,
 }
@@ -55,11 +59,15 @@ impl Watchdog {
 
     /// Starts a budget of `time` from now.
     pub(super) fn arm(&self, time: Duration) {
+        let deadline = Instant::now() + time;
         let mut state = self.shared.lock();
-        state.deadline = Some(Instant::now() + time);
+        state.deadline = Some(deadline);
         state.fired = false;
+        let wake = state.sleeps_until.is_none_or(|until| until > deadline);
         drop(state);
-        self.shared.wake.notify_one();
+        if wake {
+            self.shared.wake.notify_one();
+        }
     }
 
     /// Ends the budget; returns whether the watchdog terminated the script meanwhile. After
@@ -96,10 +104,11 @@ fn watch(shared: &Shared, handle: &v8::IsolateHandle) {
             return;
         }
         state = match state.deadline {
-            None => shared
-                .wake
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner),
+            None => {
+                state.sleeps_until = None;
+                let woken = shared.wake.wait(state);
+                woken.unwrap_or_else(PoisonError::into_inner)
+            }
             Some(deadline) => {
                 let now = Instant::now();
                 if now >= deadline {
@@ -108,6 +117,7 @@ fn watch(shared: &Shared, handle: &v8::IsolateHandle) {
                     state.deadline = None;
                     continue;
                 }
+                state.sleeps_until = Some(deadline);
                 let waited = shared.wake.wait_timeout(state, deadline - now);
                 waited.unwrap_or_else(PoisonError::into_inner).0
             }
