@@ -150,6 +150,10 @@ fn run_driver(group: &mut BenchmarkGroup<'_, WallTime>, driver: Driver, server: 
         Child::spawn(CLIENT_ENV, &server.local_addr().to_string()).expect("spawn client");
     client.answer().expect("client ready");
     bench_rounds(group, &mut client, "idle_0", driver);
+    // One untimed round opens the active connections even if a filter skipped `idle_0`.
+    client
+        .command(&format!("run 1 {ACTIVE}"))
+        .expect("helper ran a round");
     wait_for_connections(server, ACTIVE);
     let before = rss();
     let opened = client

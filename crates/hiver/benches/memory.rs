@@ -100,6 +100,9 @@ fn footprint(c: &mut Criterion) {
             Ok(addr) => addr.parse().expect("server address"),
             Err(e) => {
                 eprintln!("{GROUP}: skipping {driver}: {e}");
+                if let Err(e) = helper.finish() {
+                    eprintln!("{GROUP}: the {driver} helper: {e}");
+                }
                 continue;
             }
         };
