@@ -10,7 +10,7 @@ use std::convert::Infallible;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::{CONTENT_TYPE, HeaderValue, SERVER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -27,12 +27,15 @@ fn respond(content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
     let mut res = Response::new(Full::new(body));
     res.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // TechEmpower rules: every answer names its server (hyper adds Date itself).
+    res.headers_mut()
+        .insert(SERVER, HeaderValue::from_static("hyper"));
     res
 }
 
 async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let res = match (req.method(), req.uri().path()) {
-        (&Method::GET, "/plaintext") => respond("text/plain", Bytes::from_static(b"Hello, World!")),
+        (&Method::GET, "/plaintext") => respond("text/plain; charset=utf-8", Bytes::from_static(b"Hello, World!")),
         (&Method::GET, "/json") => {
             let msg = Message {
                 message: "Hello, World!",
