@@ -1,31 +1,58 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark: Hiver's examples/hello against actix-web and hyper peers.
+# The one-command side-by-side benchmark: Hiver's examples/hello against actix-web, axum,
+# hyper, may_minihttp and nginx (static files), then the SSR section (bench/ssr.sh).
 #
-# Usage: bash bench/run.sh            (from anywhere; needs root or wrk already installed)
+# Usage: bash bench/run.sh            (from anywhere; needs root, or wrk and nginx installed)
+#
+# Sections (SECTIONS, default "hello latency idle ssr"), run in this order:
+#   hello    ROUNDS rounds, servers alternating A B C … A B C …: start-up time, idle RSS,
+#            then wrk: plaintext at 64 and 256 connections, plaintext pipelined 16 deep
+#            (256 connections), JSON at 64 connections; req/s and req per server CPU-second
+#   latency  oha at a fixed rate, the same for every server: half the best framework
+#            peer's median plaintext_c64 req/s from the hello section (or LATENCY_RATE);
+#            p50/p99 with coordinated-omission correction; ROUNDS rounds again
+#   idle     IDLE_CONNS keep-alive connections held open (one answered request each) by
+#            bench/peers/idle-conns; server RSS (all its processes) before and with them
+#   ssr      bash bench/ssr.sh with SSR_ROUNDS, SSR_DURATION, SSR_WARMUP, SSR_FRAMEWORKS
 #
 # Environment (all optional):
-#   ROUNDS=3        rounds; servers alternate A B C A B C … and each cell is the median
-#   DURATION=10     seconds per wrk run
-#   WARMUP=2        seconds of unmeasured load before each server's first run in a round
+#   ROUNDS=3        rounds; each cell is the median over them
+#   DURATION=5      seconds per measured wrk run
+#   WARMUP=1        seconds of unmeasured load after each start
 #   WRK_THREADS=1   wrk threads; 1 so the load generator takes one core of two, not both
-#   SERVERS="hiver-uring hiver-epoll actix hyper"
+#   LATENCY_DURATION=5  seconds per oha run;  LATENCY_RATE  requests/s (default: see above)
+#   IDLE_CONNS=10000
+#   SSR_ROUNDS=3 SSR_DURATION=5 SSR_WARMUP=1 SSR_FRAMEWORKS="preact"
+#   SERVERS="hiver-uring hiver-epoll actix axum hyper may-minihttp nginx"
 #                   any of: hiver (driver chosen by Hiver), hiver-uring, hiver-epoll,
-#                   actix, hyper
-#   SERVER_WORKERS=2  worker count handed to every server as WORKERS
-#   BASE_PORT=39100   server i listens on BASE_PORT+i, 127.0.0.1 only
+#                   actix, axum, hyper, may-minihttp, nginx
+#   SERVER_WORKERS=2  WORKERS for every server (worker_processes for nginx)
+#   BASE_PORT=19100   server i listens on BASE_PORT+i, 127.0.0.1 only (below the
+#                     ephemeral range, so no client socket of an earlier run holds it)
 #
+# Before measuring, every server's /plaintext and /json are fetched and compared (status
+# 200, identical bodies, Content-Type, Server and Date present): a difference stops the run.
 # Writes bench/results/<stamp>.csv (raw, one value per line) and <stamp>.md (machine,
-# versions and the table of medians), and prints the table.
+# versions, the table of medians and the Hiver ÷ peer ratios), prints them and the wall time.
+# Every process it starts is stopped on exit, Ctrl-C or TERM, by PID.
 set -euo pipefail
 export LC_ALL=C
 
+SECTIONS=${SECTIONS:-"hello latency idle ssr"}
 ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-2}
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
 WRK_THREADS=${WRK_THREADS:-1}
-SERVERS=${SERVERS:-"hiver-uring hiver-epoll actix hyper"}
+LATENCY_DURATION=${LATENCY_DURATION:-5}
+LATENCY_RATE=${LATENCY_RATE:-}
+IDLE_CONNS=${IDLE_CONNS:-10000}
+SSR_ROUNDS=${SSR_ROUNDS:-3}
+SSR_DURATION=${SSR_DURATION:-5}
+SSR_WARMUP=${SSR_WARMUP:-1}
+SSR_FRAMEWORKS=${SSR_FRAMEWORKS:-preact}
+SERVERS=${SERVERS:-"hiver-uring hiver-epoll actix axum hyper may-minihttp nginx"}
 SERVER_WORKERS=${SERVER_WORKERS:-2}
-BASE_PORT=${BASE_PORT:-39100}
+BASE_PORT=${BASE_PORT:-19100}
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT_DIR=$(cd "$BENCH_DIR/.." && pwd)
@@ -37,6 +64,10 @@ RESULTS_DIR=$BENCH_DIR/results
 CSV=$RESULTS_DIR/$STAMP.csv
 REPORT=$RESULTS_DIR/$STAMP.md
 WORK_DIR=$(mktemp -d)
+STARTED=$(date +%s)
+OHA=$BENCH_DIR/target/tools/bin/oha
+OHA_VERSION=1.16.0
+PIPELINE_DEPTH=16   # bench/pipeline.lua's depth
 
 # The tests: name, path, connections, wrk script ("" = one request per write).
 TESTS=(
@@ -46,10 +77,12 @@ TESTS=(
   "json_c64 /json 64 -"
 )
 
-server_pid=""   # the one server running now, started by this script; stop_server ends it
-wrk_pid=""      # the wrk run in progress, waited for with `wait` so Ctrl-C is seen at once
+server_pid=""        # the one server running now, started by this script; stop_server ends it
+server_children=()   # its worker processes (nginx), seen after it answered
+wrk_pid=""           # the wrk, oha, idle-conns or ssr.sh run in progress, waited for with
+                     # `wait` so Ctrl-C is seen at once
 startup_ms=""   # set by start_server
-rps="" p99="" err=""  # set by run_wrk
+rps="" p99="" err="" bytes_per_req=""  # set by run_wrk
 
 LOG_TAG=bench
 WRK_OUT=$WORK_DIR/wrk.out
@@ -58,10 +91,14 @@ source "$BENCH_DIR/lib.sh"
 
 # Stops the server this script started (by its PID only).
 stop_server() {
-  local pid=$server_pid
+  local pid=$server_pid child
   [[ -n $pid ]] || return 0
   server_pid=""
   stop_pid "$pid"
+  for child in "${server_children[@]}"; do
+    kill -KILL "$child" 2>/dev/null || true
+  done
+  server_children=()
 }
 
 cleanup() {
@@ -71,6 +108,7 @@ cleanup() {
   fi
   stop_server
   rm -rf "$WORK_DIR"
+  rm -f "$CSV.partial"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -84,11 +122,31 @@ ensure_wrk() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 }
 
+ensure_tools() {
+  ensure_wrk
+  command -v curl >/dev/null || die "curl is required"
+  if [[ " $SERVERS " == *" nginx "* ]] && ! command -v nginx >/dev/null; then
+    log "nginx not found: installing nginx-light with apt-get"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+  fi
+  if wants latency && [[ ! -x $OHA ]]; then
+    log "oha not found: cargo install --locked oha@$OHA_VERSION into bench/target/tools (minutes)"
+    cargo install --quiet --locked "oha@$OHA_VERSION" --root "$BENCH_DIR/target/tools"
+  fi
+}
+
+wants() { [[ " $SECTIONS " == *" $1 "* ]]; }
+
 wants_hiver() { [[ " $SERVERS " == *" hiver"* ]]; }
 
 build() {
   log "building the peers (release) in bench/"
   cargo build --release --quiet --manifest-path "$BENCH_DIR/Cargo.toml"
+  if wants ssr; then
+    log "building examples/storefront (release) for the ssr section"
+    cargo build --release --quiet --manifest-path "$ROOT_DIR/Cargo.toml" -p storefront
+  fi
   if wants_hiver; then
     log "building examples/hello (release) in the main workspace"
     cargo build --release --quiet --manifest-path "$ROOT_DIR/Cargo.toml" -p hello
@@ -102,15 +160,45 @@ server_command() {
     hiver-uring) echo "$MAIN_TARGET/release/hello uring" ;;
     hiver-epoll) echo "$MAIN_TARGET/release/hello epoll" ;;
     actix) echo "$BENCH_TARGET/release/peer-actix -" ;;
+    axum) echo "$BENCH_TARGET/release/peer-axum -" ;;
     hyper) echo "$BENCH_TARGET/release/peer-hyper -" ;;
-    *) die "unknown server '$1' (known: hiver hiver-uring hiver-epoll actix hyper)" ;;
+    may-minihttp) echo "$BENCH_TARGET/release/peer-may-minihttp -" ;;
+    nginx) echo "$(command -v nginx) nginx" ;;
+    *) die "unknown server '$1' (known: hiver hiver-uring hiver-epoll actix axum hyper may-minihttp nginx)" ;;
   esac
 }
 
 now_ns() { date +%s%N; }
 
 
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# VmRSS in kB of the running server, its worker processes (nginx) included.
+rss_kb() {
+  local total=0 pid
+  for pid in "$server_pid" "${server_children[@]}"; do
+    total=$((total + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")))
+  done
+  echo "$total"
+}
+
+# CPU ticks so far of the running server: the process and its workers.
+cpu_ticks() {
+  local total pid
+  total=$(ticks_of "$server_pid")
+  for pid in "${server_children[@]}"; do total=$((total + $(ticks_of "$pid"))); done
+  echo "$total"
+}
+
+# Writes nginx's config and its two static files into $WORK_DIR/nginx; prints the command.
+nginx_command() {
+  local port=$1 bin=$2 dir=$WORK_DIR/nginx
+  mkdir -p "$dir/html"
+  printf 'Hello, World!' >"$dir/html/plaintext"
+  printf '{"message":"Hello, World!"}' >"$dir/html/json"
+  sed -e "s|@USER@|$(id -un)|" -e "s|@GROUP@|$(id -gn)|" -e "s|@DIR@|$dir|g" \
+    -e "s|@PORT@|$port|" -e "s|@WORKERS@|$SERVER_WORKERS|" \
+    "$BENCH_DIR/peers/nginx/nginx.conf.template" >"$dir/nginx.conf"
+  echo "$bin -p $dir -e $dir/error.log -c $dir/nginx.conf"
+}
 
 answers() { curl -fsS --max-time 1 -o /dev/null "http://127.0.0.1:$1/plaintext" 2>/dev/null; }
 
@@ -120,14 +208,20 @@ start_server() {
   read -r bin driver <<<"$(server_command "$name")"
   [[ -x $bin ]] || die "$bin is not built"
   if answers "$port"; then die "something already answers on 127.0.0.1:$port"; fi
-  local -a envs=(PORT="$port" WORKERS="$SERVER_WORKERS")
-  [[ $driver == - ]] || envs+=(HIVER_DRIVER="$driver")
+  # RUST_LOG=warn: no per-request or per-connection log lines (nginx: access_log off).
+  local -a cmd=(env PORT="$port" WORKERS="$SERVER_WORKERS" RUST_LOG=warn)
+  case $driver in
+    -) cmd+=("$bin") ;;
+    nginx) read -r -a ngx <<<"$(nginx_command "$port" "$bin")"; cmd=("${ngx[@]}") ;;
+    *) cmd+=(HIVER_DRIVER="$driver" "$bin") ;;
+  esac
   start=$(now_ns)
-  env "${envs[@]}" "$bin" >"$WORK_DIR/$name.log" 2>&1 &
+  "${cmd[@]}" >"$WORK_DIR/$name.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 10000); do
     if answers "$port"; then
       startup_ms=$((($(now_ns) - start) / 1000000))
+      mapfile -t server_children < <(pgrep -P "$server_pid" || true)
       return 0
     fi
     if ! kill -0 "$server_pid" 2>/dev/null; then
@@ -139,6 +233,28 @@ start_server() {
   die "$name did not answer within the polling budget"
 }
 
+header() { awk -v h="$2" -F': *' 'tolower($1) == tolower(h) { sub(/\r$/, "", $2); print $2 }' "$1"; }
+
+# The test for identical answers: status 200, the exact body, the media type, and the
+# Server and Date headers TechEmpower requires. Any difference stops the run.
+check_answers() {
+  local name=$1 port=$2 path want type body=$WORK_DIR/check.body heads=$WORK_DIR/check.heads
+  for path in /plaintext /json; do
+    case $path in
+      /plaintext) want='Hello, World!' type=text/plain ;;
+      /json) want='{"message":"Hello, World!"}' type=application/json ;;
+    esac
+    curl -fsS --max-time 5 -D "$heads" -o "$body" "http://127.0.0.1:$port$path" ||
+      die "$name: GET $path failed"
+    [[ $(<"$body") == "$want" && $(wc -c <"$body") -eq ${#want} ]] ||
+      die "$name: GET $path answered '$(head -c 200 "$body")', want '$want'"
+    [[ $(header "$heads" content-type) == "$type"* ]] ||
+      die "$name: GET $path Content-Type '$(header "$heads" content-type)', want $type"
+    [[ -n $(header "$heads" server) ]] || die "$name: GET $path has no Server header"
+    [[ -n $(header "$heads" date) ]] || die "$name: GET $path has no Date header"
+  done
+}
+
 # Runs wrk once; sets rps, p99 (ms) and err. wrk runs in the background and is waited
 # for, because bash defers an INT trap until a foreground child ends and then skips it if
 # that child (like wrk) handled SIGINT itself.
@@ -147,7 +263,7 @@ run_wrk() {
   local -a args=(-c"$conns" -d"${duration}s" --latency)
   [[ $script == - ]] || args+=(-s "$BENCH_DIR/$script")
   run_wrk_raw "${args[@]}" "http://127.0.0.1:$port$path"
-  read -r rps p99 err _ <<<"$(wrk_summary "$WRK_OUT")"
+  read -r rps p99 err bytes_per_req <<<"$(wrk_summary "$WRK_OUT")"
   [[ $p99 != - ]] || p99=""
 }
 
@@ -160,27 +276,113 @@ bench_server() {
   record "$name" loadavg_1m "$(cut -d' ' -f1 /proc/loadavg)"
   start_server "$name" "$port"
   sleep 0.5
-  rss=$(rss_kb "$server_pid")
+  rss=$(rss_kb)
   record "$name" startup_ms "$startup_ms"
   record "$name" idle_rss_kb "$rss"
   log "round $round $name: first answer after ${startup_ms} ms, idle RSS ${rss} kB"
+  check_answers "$name" "$port"
   if [[ $WARMUP -gt 0 ]]; then run_wrk "$port" /plaintext 64 - "$WARMUP"; fi
   for spec in "${TESTS[@]}"; do
     read -r test path conns script <<<"$spec"
-    before=$(ticks_of "$server_pid")
+    before=$(cpu_ticks)
     run_wrk "$port" "$path" "$conns" "$script" "$DURATION"
-    after=$(ticks_of "$server_pid")
+    after=$(cpu_ticks)
     cpu_s=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
     record "$name" "$test.req_s" "$rps"
     record "$name" "$test.cpu_s" "$cpu_s"
     record "$name" "$test.req_per_cpu_s" \
       "$(awk -v r="$rps" -v d="$DURATION" -v c="$cpu_s" 'BEGIN { printf "%.0f", (c > 0 ? r * d / c : 0) }')"
-    # Stock wrk reports no latency when pipelining (wrk issue 236), so p99 only without it.
-    if [[ $script == - ]]; then record "$name" "$test.p99_ms" "$p99"; fi
+    # Stock wrk reports no latency when pipelining (wrk issue 236): p99 only without it,
+    # so under pipelining the row is the mean latency by Little's law: requests in flight
+    # (connections × depth) ÷ throughput. Derived, not measured per request.
+    if [[ $script == - ]]; then
+      record "$name" "$test.p99_ms" "$p99"
+    else
+      record "$name" "$test.derived_mean_ms" \
+        "$(awk -v c="$conns" -v d="$PIPELINE_DEPTH" -v r="$rps" 'BEGIN { printf "%.3f", (r > 0 ? c * d / r * 1000 : 0) }')"
+    fi
+    record "$name" "$test.bytes_per_resp" "$bytes_per_req"
     record "$name" "$test.errors" "$err"
     log "round $round $name $test: ${rps} req/s, server CPU ${cpu_s} s, ${err} errors"
   done
   stop_server
+}
+
+# Waits for the background job $wrk_pid (so Ctrl-C reaches the traps at once); dies with
+# $1 and the output file $2 if it failed.
+wait_job() {
+  wait "$wrk_pid" || { local rc=$?; wrk_pid=""; die "$1 (exit $rc): $(tail -n 20 "$2")"; }
+  wrk_pid=""
+}
+
+# The fixed rate of the latency section: LATENCY_RATE, or half the best framework peer's
+# (not nginx's: it serves files) median plaintext_c64 req/s from the hello section.
+latency_rate() {
+  if [[ -n $LATENCY_RATE ]]; then echo "$LATENCY_RATE"; return; fi
+  medians | awk -v servers="$SERVERS" '
+    BEGIN { n = split(servers, s, " "); for (i = 1; i <= n; i++) if (s[i] !~ /^hiver/ && s[i] != "nginx") peer[s[i]] = 1 }
+    $1 in peer && $2 == "plaintext_c64.req_s" && $3 > best { best = $3 }
+    END { if (best > 0) printf "%d\n", best / 2 }'
+}
+
+# p50/p99 at a fixed rate: oha, 64 connections, coordinated-omission correction (latency
+# counted from when each request was due, so a server that falls behind pays for it).
+latency_server() {
+  local name=$1 port=$2 rate=$3 out=$WORK_DIR/oha.json
+  start_server "$name" "$port"
+  if [[ $WARMUP -gt 0 ]]; then run_wrk "$port" /plaintext 64 - "$WARMUP"; fi
+  "$OHA" --no-tui --output-format json -o "$out" -z "${LATENCY_DURATION}s" -w -c 64 -q "$rate" \
+    --latency-correction "http://127.0.0.1:$port/plaintext" >"$WORK_DIR/oha.log" 2>&1 &
+  wrk_pid=$!
+  wait_job "oha failed" "$WORK_DIR/oha.log"
+  local p50 p99 achieved errors
+  read -r p50 p99 achieved errors <<<"$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["latencyPercentiles"]
+ok = d["statusCodeDistribution"].get("200", 0)
+bad = sum(v for k, v in d["statusCodeDistribution"].items() if k != "200") + sum(d["errorDistribution"].values())
+print("%.3f %.3f %.0f %d" % (p["p50"] * 1000, p["p99"] * 1000, ok / d["summary"]["total"], bad))' "$out")"
+  record "$name" fixed_rate.p50_ms "$p50"
+  record "$name" fixed_rate.p99_ms "$p99"
+  record "$name" fixed_rate.achieved_req_s "$achieved"
+  record "$name" fixed_rate.errors "$errors"
+  log "round $round $name: at $rate req/s asked, $achieved answered/s, p50 $p50 ms, p99 $p99 ms, $errors errors"
+  stop_server
+}
+
+# RSS with IDLE_CONNS open keep-alive connections, each having had one answered request.
+idle_server() {
+  local name=$1 port=$2 before after out=$WORK_DIR/idle.out
+  start_server "$name" "$port"
+  sleep 0.5
+  before=$(rss_kb)
+  "$BENCH_TARGET/release/idle-conns" "$port" "$IDLE_CONNS" 60 >"$out" 2>&1 &
+  wrk_pid=$!
+  for _ in $(seq 600); do
+    grep -q '^held' "$out" && break
+    kill -0 "$wrk_pid" 2>/dev/null || wait_job "idle-conns failed against $name" "$out"
+    sleep 0.1
+  done
+  grep -q '^held' "$out" || die "idle-conns did not hold $IDLE_CONNS connections to $name within 60 s"
+  sleep 1   # let every worker finish the last answers and go idle
+  mapfile -t server_children < <(pgrep -P "$server_pid" || true)
+  after=$(rss_kb)
+  stop_pid "$wrk_pid"
+  wrk_pid=""
+  record "$name" idle_conns.rss_before_kb "$before"
+  record "$name" idle_conns.rss_with_kb "$after"
+  record "$name" idle_conns.bytes_per_conn "$(((after - before) * 1024 / IDLE_CONNS))"
+  log "$name: RSS ${before} kB idle, ${after} kB holding $IDLE_CONNS connections ($(<"$out"))"
+  stop_server
+}
+
+ssr_section() {
+  log "ssr section: bash bench/ssr.sh (ROUNDS=$SSR_ROUNDS DURATION=$SSR_DURATION WARMUP=$SSR_WARMUP FRAMEWORKS=\"$SSR_FRAMEWORKS\")"
+  ROUNDS=$SSR_ROUNDS DURATION=$SSR_DURATION WARMUP=$SSR_WARMUP FRAMEWORKS=$SSR_FRAMEWORKS \
+    SERVER_WORKERS=$SERVER_WORKERS WRK_THREADS=$WRK_THREADS bash "$BENCH_DIR/ssr.sh" >"$WORK_DIR/ssr.out" &
+  wrk_pid=$!
+  wait_job "bench/ssr.sh failed" "$WORK_DIR/ssr.out"
 }
 
 versions() {
@@ -193,9 +395,9 @@ versions() {
   [[ -z $(git -C "$ROOT_DIR" status --porcelain -- crates examples 2>/dev/null) ]] ||
     dirty=" + uncommitted changes in the checkout"
   echo "- hiver: commit $(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty"
-  echo "- actix-web $(lockver actix-web), hyper $(lockver hyper), hyper-util $(lockver hyper-util), tokio $(lockver tokio)"
-  echo "- load generator: $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'), $WRK_THREADS thread(s)"
-  echo "- settings: ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP SERVER_WORKERS=$SERVER_WORKERS SERVERS=\"$SERVERS\""
+  echo "- peers (bench/Cargo.lock): actix-web $(lockver actix-web), axum $(lockver axum), hyper $(lockver hyper), hyper-util $(lockver hyper-util), tokio $(lockver tokio), may_minihttp $(lockver may_minihttp), may $(lockver may); $(nginx -v 2>&1 | sed 's/^nginx version: //') (Debian, static files)"
+  echo "- load generators: $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'), $WRK_THREADS thread(s); $([[ -x $OHA ]] && "$OHA" --version)"
+  echo "- settings: SECTIONS=\"$SECTIONS\" ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP LATENCY_DURATION=$LATENCY_DURATION IDLE_CONNS=$IDLE_CONNS SERVER_WORKERS=$SERVER_WORKERS SERVERS=\"$SERVERS\""
 }
 
 # Median per (server, metric) over the rounds, as "server metric median".
@@ -208,68 +410,115 @@ medians() {
       END { flush() }'
 }
 
+# The metrics of the tables, in order, for the sections that ran.
+metrics() {
+  local m="" spec test
+  if wants hello; then
+    m="loadavg_1m startup_ms idle_rss_kb"
+    for spec in "${TESTS[@]}"; do
+      read -r test _ <<<"$spec"
+      m+=" $test.req_s $test.req_per_cpu_s"
+      if [[ ${spec##* } == - ]]; then m+=" $test.p99_ms"; else m+=" $test.derived_mean_ms"; fi
+    done
+  fi
+  if wants latency; then m+=" fixed_rate.achieved_req_s fixed_rate.p50_ms fixed_rate.p99_ms"; fi
+  if wants idle; then m+=" idle_conns.rss_with_kb idle_conns.bytes_per_conn"; fi
+  echo "$m"
+}
+
+# mode "values": one column per server; mode "ratios": Hiver ÷ each peer and ÷ the best
+# framework peer (nginx, serving files, is a ceiling and not counted as "best").
 table() {
-  medians >"$WORK_DIR/medians"
-  local metrics="loadavg_1m startup_ms idle_rss_kb"
-  for spec in "${TESTS[@]}"; do
-    read -r test _ <<<"$spec"
-    metrics+=" $test.req_s $test.req_per_cpu_s"
-    if [[ ${spec##* } == - ]]; then metrics+=" $test.p99_ms"; fi
-  done
-  awk -v servers="$SERVERS" -v metrics="$metrics" '
+  awk -v servers="$SERVERS" -v metrics="$(metrics)" -v mode="$1" '
     { m[$1 " " $2] = $3 }
-    function lower_is_better(k) { return k ~ /(startup_ms|rss_kb|p99_ms)$/ }
+    function lower_is_better(k) { return k ~ /(startup_ms|_kb|_ms|bytes_per_conn)$/ }
     function fmt(x) { return x == "" ? "n/a" : (x >= 100 ? sprintf("%.0f", x) : sprintf("%.2f", x)) }
+    function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "n/a" : sprintf("%.2f", a / b) }
     END {
       ns = split(servers, s, " "); nm = split(metrics, k, " ")
       nh = 0; np = 0
       for (i = 1; i <= ns; i++) if (s[i] ~ /^hiver/) h[++nh] = s[i]; else p[++np] = s[i]
       head = "| metric |"; rule = "|---|"
-      for (i = 1; i <= ns; i++) { head = head " " s[i] " |"; rule = rule "---:|" }
-      if (np) for (i = 1; i <= nh; i++) { head = head " " h[i] " ÷ best peer |"; rule = rule "---:|" }
+      if (mode == "values") for (i = 1; i <= ns; i++) { head = head " " s[i] " |"; rule = rule "---:|" }
+      else for (i = 1; i <= nh; i++) {
+        for (j = 1; j <= np; j++) { head = head " " h[i] " ÷ " p[j] " |"; rule = rule "---:|" }
+        head = head " " h[i] " ÷ best framework peer |"; rule = rule "---:|"
+      }
       print head; print rule
       for (j = 1; j <= nm; j++) {
+        if (mode != "values" && k[j] ~ /^loadavg|achieved/) continue
         line = "| " k[j] (lower_is_better(k[j]) ? " (lower is better)" : "") " |"
-        for (i = 1; i <= ns; i++) line = line " " fmt(m[s[i] " " k[j]]) " |"
-        best = ""
-        for (i = 1; i <= np; i++) {
-          v = m[p[i] " " k[j]]
-          if (v == "") continue
-          if (best == "" || (lower_is_better(k[j]) ? v < best : v > best)) best = v
-        }
-        if (np) for (i = 1; i <= nh; i++) {
-          v = m[h[i] " " k[j]]
-          if (k[j] ~ /^loadavg/) { line = line " |"; continue }
-          line = line " " (v == "" || best == "" || best == 0 ? "n/a" : sprintf("%.2f", v / best)) " |"
+        if (mode == "values") {
+          for (i = 1; i <= ns; i++) line = line " " fmt(m[s[i] " " k[j]]) " |"
+        } else {
+          best = ""
+          for (i = 1; i <= np; i++) {
+            v = m[p[i] " " k[j]]
+            if (v == "" || p[i] == "nginx") continue
+            if (best == "" || (lower_is_better(k[j]) ? v < best : v > best)) best = v
+          }
+          for (i = 1; i <= nh; i++) {
+            for (q = 1; q <= np; q++) line = line " " ratio(m[h[i] " " k[j]], m[p[q] " " k[j]]) " |"
+            line = line " " ratio(m[h[i] " " k[j]], best) " |"
+          }
         }
         print line
       }
     }' "$WORK_DIR/medians"
 }
 
+# Runs bench_server-like function $1 for every server, ROUNDS times, alternating servers.
+each_round() {
+  local fn=$1 rounds=$2 i
+  shift 2
+  local -a names
+  read -r -a names <<<"$SERVERS"
+  for round in $(seq "$rounds"); do
+    for i in "${!names[@]}"; do
+      "$fn" "${names[$i]}" $((BASE_PORT + i)) "$@"
+    done
+  done
+}
+
 main() {
-  ensure_wrk
-  command -v curl >/dev/null || die "curl is required"
+  ulimit -n 20000 || die "cannot raise the open-file limit to 20000 (the idle section needs it)"
+  ensure_tools
   build
   mkdir -p "$RESULTS_DIR"
   echo "round,server,metric,value" >"$CSV.partial"
-  local -a names
-  read -r -a names <<<"$SERVERS"
-  for round in $(seq "$ROUNDS"); do
-    for i in "${!names[@]}"; do
-      bench_server "${names[$i]}" $((BASE_PORT + i))
-    done
-  done
+  local rate=""
+  if wants hello; then each_round bench_server "$ROUNDS"; fi
+  if wants latency; then
+    rate=$(latency_rate)
+    [[ -n $rate ]] || die "no fixed rate: run the hello section with a framework peer, or set LATENCY_RATE"
+    log "latency section: $rate req/s for every server"
+    each_round latency_server "$ROUNDS" "$rate"
+  fi
+  if wants idle; then each_round idle_server 1; fi
+  if wants ssr; then ssr_section; fi
+  medians >"$WORK_DIR/medians"
   {
     echo "## Run $STAMP"
     echo
     versions
-    echo "- command: \`ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP WRK_THREADS=$WRK_THREADS SERVERS=\"$SERVERS\" bash bench/run.sh\`"
+    echo "- command: \`SECTIONS=\"$SECTIONS\" ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP WRK_THREADS=$WRK_THREADS SERVERS=\"$SERVERS\" bash bench/run.sh\`"
     echo "- raw results: bench/results/$STAMP.csv"
     echo
-    echo "Medians over $ROUNDS rounds; req_per_cpu_s = requests ÷ server CPU seconds (utime+stime)."
+    echo "Medians over $ROUNDS rounds (the idle-connections rows: one round). req_per_cpu_s ="
+    echo "requests ÷ server CPU seconds (utime+stime of all its processes). p99_ms: wrk's."
+    echo "derived_mean_ms (pipelined): connections × $PIPELINE_DEPTH ÷ req/s (Little's law), not measured."
+    [[ -z $rate ]] || echo "fixed_rate: oha, 64 connections, $rate req/s for every server (half the best framework peer's plaintext_c64 median), $LATENCY_DURATION s, latency corrected for coordinated omission."
+    echo "idle_conns: $IDLE_CONNS keep-alive connections, one answered request each; bytes_per_conn = (RSS with − RSS before) ÷ $IDLE_CONNS."
     echo
-    table
+    table values
+    echo
+    table ratios
+    if wants ssr; then
+      echo
+      sed -e 's/^## SSR run/### SSR section: run/' "$WORK_DIR/ssr.out"
+    fi
+    echo
+    echo "Wall time of the whole run, builds included: $(($(date +%s) - STARTED)) s"
   } >"$REPORT"
   mv "$CSV.partial" "$CSV"
   cat "$REPORT"
