@@ -13,7 +13,9 @@
 #            p50/p99 with coordinated-omission correction; ROUNDS rounds again
 #   idle     IDLE_CONNS keep-alive connections held open (one answered request each) by
 #            bench/peers/idle-conns; server RSS (all its processes) before and with them
-#   ssr      bash bench/ssr.sh with SSR_ROUNDS, SSR_DURATION, SSR_WARMUP, SSR_FRAMEWORKS
+#   ssr      bash bench/ssr.sh with SSR_ROUNDS, SSR_DURATION, SSR_WARMUP, SSR_FRAMEWORKS and
+#            BASE_PORT+100 (its default 39200 is an ephemeral port that the idle section's
+#            10,000 client sockets may still hold in TIME_WAIT)
 #
 # Environment (all optional):
 #   ROUNDS=3        rounds; each cell is the median over them
@@ -380,7 +382,8 @@ idle_server() {
 ssr_section() {
   log "ssr section: bash bench/ssr.sh (ROUNDS=$SSR_ROUNDS DURATION=$SSR_DURATION WARMUP=$SSR_WARMUP FRAMEWORKS=\"$SSR_FRAMEWORKS\")"
   ROUNDS=$SSR_ROUNDS DURATION=$SSR_DURATION WARMUP=$SSR_WARMUP FRAMEWORKS=$SSR_FRAMEWORKS \
-    SERVER_WORKERS=$SERVER_WORKERS WRK_THREADS=$WRK_THREADS bash "$BENCH_DIR/ssr.sh" >"$WORK_DIR/ssr.out" &
+    SERVER_WORKERS=$SERVER_WORKERS WRK_THREADS=$WRK_THREADS BASE_PORT=$((BASE_PORT + 100)) \
+    bash "$BENCH_DIR/ssr.sh" >"$WORK_DIR/ssr.out" &
   wrk_pid=$!
   wait_job "bench/ssr.sh failed" "$WORK_DIR/ssr.out"
 }
