@@ -35,7 +35,10 @@ fn respond(content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
 
 async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let res = match (req.method(), req.uri().path()) {
-        (&Method::GET, "/plaintext") => respond("text/plain; charset=utf-8", Bytes::from_static(b"Hello, World!")),
+        (&Method::GET, "/plaintext") => respond(
+            "text/plain; charset=utf-8",
+            Bytes::from_static(b"Hello, World!"),
+        ),
         (&Method::GET, "/json") => {
             let msg = Message {
                 message: "Hello, World!",

@@ -28,15 +28,28 @@ fn parse_args() -> Result<Args, String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let number = |i: usize, default: u64, what: &str| -> Result<u64, String> {
         args.get(i).map_or(Ok(default), |v| {
-            v.parse().map_err(|_| format!("{what} must be a whole number, got {v:?}"))
+            v.parse()
+                .map_err(|_| format!("{what} must be a whole number, got {v:?}"))
         })
     };
-    let port = args.first().ok_or("usage: idle-conns PORT [COUNT] [HOLD_SECS] [PATH]")?;
-    let port = port.parse().map_err(|_| format!("PORT must be a port number, got {port:?}"))?;
+    let port = args
+        .first()
+        .ok_or("usage: idle-conns PORT [COUNT] [HOLD_SECS] [PATH]")?;
+    let port = port
+        .parse()
+        .map_err(|_| format!("PORT must be a port number, got {port:?}"))?;
     let count = usize::try_from(number(1, 10_000, "COUNT")?).map_err(|e| e.to_string())?;
     let hold = Duration::from_secs(number(2, 30, "HOLD_SECS")?);
-    let path = args.get(3).cloned().unwrap_or_else(|| "/plaintext".to_owned());
-    Ok(Args { port, count, hold, path })
+    let path = args
+        .get(3)
+        .cloned()
+        .unwrap_or_else(|| "/plaintext".to_owned());
+    Ok(Args {
+        port,
+        count,
+        hold,
+        path,
+    })
 }
 
 /// Reads one HTTP/1.1 answer: the head up to the blank line, then Content-Length bytes.
@@ -49,7 +62,9 @@ fn read_answer(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<()> {
         }
         let n = stream.read(&mut chunk)?;
         if n == 0 {
-            return Err(io::Error::other("connection closed before the answer's head ended"));
+            return Err(io::Error::other(
+                "connection closed before the answer's head ended",
+            ));
         }
         buf.extend_from_slice(&chunk[..n]);
     };
@@ -108,7 +123,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("held {} in {} ms", held.len(), started.elapsed().as_millis());
+    println!(
+        "held {} in {} ms",
+        held.len(),
+        started.elapsed().as_millis()
+    );
     if let Err(e) = io::stdout().flush() {
         eprintln!("idle-conns: {e}");
         return ExitCode::FAILURE;
