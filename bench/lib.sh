@@ -57,3 +57,37 @@ wrk_summary() {
         (n > 0 ? read / n : 0)
     }' "$1"
 }
+
+# Bun, for the SSR rows: the npm package carries the binary, so npm installs it with no other
+# download. Pinned; installed once under bench/target/tools/bun. Prints the binary's path.
+BUN_VERSION=1.4.5
+ensure_bun() {
+  local prefix=$BENCH_DIR/target/tools/bun
+  local bin=$prefix/node_modules/@oven/bun-linux-x64/bin/bun
+  if [ ! -x "$bin" ] || [ "$("$bin" --version 2>/dev/null)" != "$BUN_VERSION" ]; then
+    log "installing bun $BUN_VERSION with npm into $prefix"
+    mkdir -p "$prefix"
+    npm install --silent --no-audit --no-fund --prefix "$prefix" \
+      "@oven/bun-linux-x64@$BUN_VERSION" >&2 || die "npm install @oven/bun-linux-x64 failed"
+  fi
+  [ -x "$bin" ] || die "bun is not at $bin after npm install"
+  echo "$bin"
+}
+
+# Exports RUSTY_V8_ARCHIVE for builds with hiver-ssr's `v8` feature: the caller's value, or
+# the library built from the v8 crate's sources in shared/v8 next to the repository (these
+# machines cannot download the prebuilt one). Dies naming where it looked.
+ensure_v8_archive() {
+  if [ -z "${RUSTY_V8_ARCHIVE:-}" ]; then
+    local lib=v8/librusty_v8_release_x86_64-unknown-linux-gnu.a.gz candidate
+    for candidate in /work/shared/"$lib" "$ROOT_DIR/../shared/$lib"; do
+      if [ -f "$candidate" ]; then
+        RUSTY_V8_ARCHIVE=$(realpath "$candidate")
+        break
+      fi
+    done
+  fi
+  [ -n "${RUSTY_V8_ARCHIVE:-}" ] && [ -f "$RUSTY_V8_ARCHIVE" ] ||
+    die "no prebuilt V8 library: set RUSTY_V8_ARCHIVE (looked in /work/shared/v8 and ../shared/v8)"
+  export RUSTY_V8_ARCHIVE
+}
