@@ -1,6 +1,12 @@
 //! The memory and stack budgets of one isolate.
 //!
-//! Memory: the heap is capped at [`Limits::memory`]. When V8 nears the cap it calls
+//! Memory: the old generation (what a page keeps alive) is capped at [`Limits::memory`]; the
+//! young generation, where a render's short-lived strings and elements live and die, gets a
+//! fixed [`YOUNG_GENERATION`] on top. `CreateParams::heap_limits` would carve the young
+//! generation out of the cap instead (a tenth of it: 2 MiB semi-spaces for 64 MiB), and a
+//! React `renderToString` of the storefront, which allocates tens of MB per render, then
+//! ran ten times the scavenges and dozens of full mark-compacts: 0.6-0.7x the throughput
+//! of V8's defaults (BENCHMARKS.md, "SSR engines"). When V8 nears the cap it calls
 //! [`near_heap_limit`], which terminates the running script and grants a little more room so
 //! V8 unwinds instead of aborting the process; the render then reports
 //! [`RenderError::is_memory`](crate::RenderError::is_memory) and the pool drops the isolate.
@@ -18,8 +24,13 @@ use std::rc::Rc;
 
 use crate::engine::Limits;
 
-/// The heap an isolate starts with: small, so idle render threads stay cheap.
+/// The old generation an isolate starts with: small, so idle render threads stay cheap.
 const INITIAL_HEAP: usize = 4 << 20;
+
+/// The young generation's cap: three 16 MiB semi-spaces' worth, V8's own default on 64-bit
+/// builds without pointer compression. Semi-spaces grow on demand from 1 MiB, so an idle
+/// isolate does not pay for it.
+pub(super) const YOUNG_GENERATION: usize = 48 << 20;
 
 /// What the near-heap-limit callback needs: the isolate to stop, and a flag for the engine.
 #[derive(Debug)]
@@ -82,8 +93,10 @@ extern "C" fn near_heap_limit(
 
 /// Creates an isolate with the heap limit of `limits`.
 pub(super) fn isolate(limits: &Limits) -> v8::OwnedIsolate {
-    let initial = INITIAL_HEAP.min(limits.memory);
-    let params = v8::CreateParams::default().heap_limits(initial, limits.memory);
+    let params = v8::CreateParams::default()
+        .set_initial_old_generation_size_in_bytes(INITIAL_HEAP.min(limits.memory))
+        .set_max_old_generation_size_in_bytes(limits.memory)
+        .set_max_young_generation_size_in_bytes(YOUNG_GENERATION);
     let mut isolate = v8::Isolate::new(params);
     isolate.add_near_heap_limit_callback(near_heap_limit, std::ptr::null_mut());
     isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
