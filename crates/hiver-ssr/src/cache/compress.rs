@@ -3,6 +3,9 @@
 use std::io::Write;
 
 use bytes::Bytes;
+use http::HeaderMap;
+
+use super::negotiate::{Encoding, negotiate};
 
 /// Compression settings for the pre-compressed variants of a page.
 ///
@@ -15,6 +18,9 @@ pub struct Compression {
     gzip_level: u32,
     min_size: usize,
     enabled: bool,
+    /// Which variants to build: both, unless the page answers one request only.
+    brotli: bool,
+    gzip: bool,
 }
 
 impl Default for Compression {
@@ -24,6 +30,8 @@ impl Default for Compression {
             gzip_level: 4,
             min_size: 256,
             enabled: true,
+            brotli: true,
+            gzip: true,
         }
     }
 }
@@ -56,6 +64,17 @@ impl Compression {
         self
     }
 
+    /// The same settings for a page that answers `request` alone and is never cached (a
+    /// bypass): only the variant that request will be served is built, or none when it
+    /// takes identity. Compressing an 88 KB page both ways costs a few ms of CPU, more than
+    /// the render itself on V8, for variants nobody would fetch.
+    pub(crate) fn for_request(mut self, request: &HeaderMap) -> Self {
+        let chosen = negotiate(request, true, true);
+        self.brotli = chosen == Some(Encoding::Brotli);
+        self.gzip = chosen == Some(Encoding::Gzip);
+        self
+    }
+
     /// The brotli and gzip variants of `body`; a variant that is not smaller than the body is
     /// dropped, since serving it would only cost CPU on the client.
     pub(crate) fn apply(&self, body: &[u8]) -> (Option<Bytes>, Option<Bytes>) {
@@ -64,8 +83,12 @@ impl Compression {
         }
         let smaller = |v: Vec<u8>| (v.len() < body.len()).then(|| Bytes::from(v));
         (
-            smaller(brotli(body, self.brotli_quality)),
-            smaller(gzip(body, self.gzip_level)),
+            self.brotli
+                .then(|| smaller(brotli(body, self.brotli_quality)))
+                .flatten(),
+            self.gzip
+                .then(|| smaller(gzip(body, self.gzip_level)))
+                .flatten(),
         )
     }
 }
@@ -99,6 +122,24 @@ mod tests {
         (0..2000)
             .flat_map(|i| format!("<li class=\"item\">row {i}</li>").into_bytes())
             .collect()
+    }
+
+    fn accepting(value: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::ACCEPT_ENCODING, value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn a_page_for_one_request_gets_only_the_coding_it_is_served_in() {
+        let body = sample();
+        let c = Compression::default();
+        let (br, gz) = c.for_request(&accepting("gzip, br")).apply(&body);
+        assert!(br.is_some() && gz.is_none());
+        let (br, gz) = c.for_request(&accepting("gzip")).apply(&body);
+        assert!(br.is_none() && gz.is_some());
+        assert_eq!(c.for_request(&HeaderMap::new()).apply(&body), (None, None));
+        assert_eq!(c.for_request(&accepting("zstd")).apply(&body), (None, None));
     }
 
     #[test]

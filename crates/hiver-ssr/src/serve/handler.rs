@@ -84,6 +84,13 @@ pub(crate) async fn page(
         Err(e) => return bad_request(e.to_string()),
     };
     let props = Arc::new(props);
+    let bypass = route.policy.no_store || inner.cache.bypass_rules().should_bypass(&parts.headers);
+    // A bypassed page answers this request only: build just the coding it will be sent in.
+    let compression = if bypass {
+        inner.compression.for_request(&parts.headers)
+    } else {
+        inner.compression
+    };
     let job = Arc::new(RenderJob {
         url: render_url(&key),
         spec: PageSpec {
@@ -95,7 +102,7 @@ pub(crate) async fn page(
                 .iter()
                 .map(|t| fill_tag(t, &params))
                 .collect(),
-            compression: inner.compression,
+            compression,
         },
         inner: inner.clone(),
     });
@@ -104,7 +111,6 @@ pub(crate) async fn page(
         async move { job.run().await }
     };
     let worker = local::worker_cache(&inner);
-    let bypass = route.policy.no_store || inner.cache.bypass_rules().should_bypass(&parts.headers);
     match worker
         .serve(&key, &route.cache, &parts.headers, render)
         .await
