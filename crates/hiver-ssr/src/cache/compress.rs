@@ -3,9 +3,6 @@
 use std::io::Write;
 
 use bytes::Bytes;
-use http::HeaderMap;
-
-use super::negotiate::{Encoding, negotiate};
 
 /// Compression settings for the pre-compressed variants of a page.
 ///
@@ -68,7 +65,10 @@ impl Compression {
     /// bypass): only the variant that request will be served is built, or none when it
     /// takes identity. Compressing an 88 KB page both ways costs a few ms of CPU, more than
     /// the render itself on V8, for variants nobody would fetch.
-    pub(crate) fn for_request(mut self, request: &HeaderMap) -> Self {
+    #[cfg(any(feature = "framework", test))]
+    pub(crate) fn for_request(mut self, request: &http::HeaderMap) -> Self {
+        use super::negotiate::{Encoding, negotiate};
+
         let chosen = negotiate(request, true, true);
         self.brotli = chosen == Some(Encoding::Brotli);
         self.gzip = chosen == Some(Encoding::Gzip);
@@ -116,6 +116,7 @@ pub(crate) fn gzip(body: &[u8], level: u32) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderMap;
     use std::io::Read;
 
     fn sample() -> Vec<u8> {
