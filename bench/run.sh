@@ -13,7 +13,7 @@
 #            p50/p99 with coordinated-omission correction; ROUNDS rounds again
 #   idle     IDLE_CONNS keep-alive connections held open (one answered request each) by
 #            bench/peers/idle-conns; server RSS (all its processes) before and with them
-#   ssr      bash bench/ssr.sh with SSR_ROUNDS, SSR_DURATION, SSR_WARMUP, SSR_FRAMEWORKS and
+#   ssr      bash bench/ssr.sh with SSR_ROUNDS, SSR_DURATION, SSR_WARMUP, SSR_FRAMEWORKS, SSR_ENGINES and
 #            BASE_PORT+100 (its default 39200 is an ephemeral port that the idle section's
 #            10,000 client sockets may still hold in TIME_WAIT)
 #
@@ -24,7 +24,7 @@
 #   WRK_THREADS=1   wrk threads; 1 so the load generator takes one core of two, not both
 #   LATENCY_DURATION=5  seconds per oha run;  LATENCY_RATE  requests/s (default: see above)
 #   IDLE_CONNS=10000
-#   SSR_ROUNDS=3 SSR_DURATION=5 SSR_WARMUP=1 SSR_FRAMEWORKS="preact"
+#   SSR_ROUNDS=3 SSR_DURATION=5 SSR_WARMUP=1 SSR_FRAMEWORKS="preact" SSR_ENGINES="v8 quickjs"
 #   SERVERS="hiver-uring hiver-epoll actix axum hyper may-minihttp nginx"
 #                   any of: hiver (driver chosen by Hiver), hiver-uring, hiver-epoll,
 #                   actix, axum, hyper, may-minihttp, nginx
@@ -52,6 +52,7 @@ SSR_ROUNDS=${SSR_ROUNDS:-3}
 SSR_DURATION=${SSR_DURATION:-5}
 SSR_WARMUP=${SSR_WARMUP:-1}
 SSR_FRAMEWORKS=${SSR_FRAMEWORKS:-preact}
+SSR_ENGINES=${SSR_ENGINES:-"v8 quickjs"}
 SERVERS=${SERVERS:-"hiver-uring hiver-epoll actix axum hyper may-minihttp nginx"}
 SERVER_WORKERS=${SERVER_WORKERS:-2}
 BASE_PORT=${BASE_PORT:-19100}
@@ -145,10 +146,6 @@ wants_hiver() { [[ " $SERVERS " == *" hiver"* ]]; }
 build() {
   log "building the peers (release) in bench/"
   cargo build --release --quiet --manifest-path "$BENCH_DIR/Cargo.toml"
-  if wants ssr; then
-    log "building examples/storefront (release) for the ssr section"
-    cargo build --release --quiet --manifest-path "$ROOT_DIR/Cargo.toml" -p storefront
-  fi
   if wants_hiver; then
     log "building examples/hello (release) in the main workspace"
     cargo build --release --quiet --manifest-path "$ROOT_DIR/Cargo.toml" -p hello
@@ -380,8 +377,9 @@ idle_server() {
 }
 
 ssr_section() {
-  log "ssr section: bash bench/ssr.sh (ROUNDS=$SSR_ROUNDS DURATION=$SSR_DURATION WARMUP=$SSR_WARMUP FRAMEWORKS=\"$SSR_FRAMEWORKS\")"
-  ROUNDS=$SSR_ROUNDS DURATION=$SSR_DURATION WARMUP=$SSR_WARMUP FRAMEWORKS=$SSR_FRAMEWORKS \
+  # bench/ssr.sh builds the storefront itself (with V8 when SSR_ENGINES has it).
+  log "ssr section: bash bench/ssr.sh (ROUNDS=$SSR_ROUNDS DURATION=$SSR_DURATION WARMUP=$SSR_WARMUP FRAMEWORKS=\"$SSR_FRAMEWORKS\" ENGINES=\"$SSR_ENGINES\")"
+  ROUNDS=$SSR_ROUNDS DURATION=$SSR_DURATION WARMUP=$SSR_WARMUP FRAMEWORKS=$SSR_FRAMEWORKS ENGINES=$SSR_ENGINES \
     SERVER_WORKERS=$SERVER_WORKERS WRK_THREADS=$WRK_THREADS BASE_PORT=$((BASE_PORT + 100)) \
     bash "$BENCH_DIR/ssr.sh" >"$WORK_DIR/ssr.out" &
   wrk_pid=$!

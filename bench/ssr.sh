@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# Side-by-side SSR benchmark: the storefront (examples/storefront) against nginx and node,
-# once per web build (Preact, React 19), every server with 2 workers on 127.0.0.1.
+# Side-by-side SSR benchmark: the storefront (examples/storefront) on each JS engine against
+# nginx, node and Bun, once per web build (Preact, React 19), every server with 2 workers
+# (render threads, processes) on 127.0.0.1. Within a round the servers of a test alternate.
 #
-#   cached  GET / from Hiver's page cache  vs  nginx serving the same HTML bytes as a file
-#   render  GET / rendered on every request (STOREFRONT_CACHE=off)
-#           vs  node's http server rendering the same dist/<fw>/server.js (bench/ssr/node-server.mjs)
+#   cached  GET / from Hiver's page cache (V8 build, then QuickJS)
+#           vs  nginx serving the same HTML bytes as a file
+#   render  GET / rendered on every request (STOREFRONT_CACHE=off): Hiver on V8, Hiver on
+#           QuickJS, node's http server (bench/ssr/node-server.mjs) and Bun.serve
+#           (bench/ssr/bun-server.mjs), both rendering the same dist/<fw>/server.js with the
+#           same props through bench/ssr/page.mjs
+#
+# Every start also records start-up time (spawn to the first answered GET /, which renders)
+# and idle RSS (all the server's processes, 0.5 s after that answer). Before timing, the
+# rendered `/` of every render server is compared byte for byte: a difference stops the run.
+# Both Hiver engines run from one storefront binary built with `--features v8`
+# (STOREFRONT_ENGINE picks the engine), which needs the prebuilt V8 library: see
+# ensure_v8_archive in bench/lib.sh. ENGINES=quickjs builds without V8 and drops its rows.
+# Bun is installed with npm under bench/target/tools (ensure_bun in bench/lib.sh).
 #
 # Usage: bash bench/ssr.sh            (from anywhere; needs root or wrk, nginx, node installed)
 #
@@ -16,13 +28,15 @@
 #   CACHED_CONNS=64   wrk connections for the cached page
 #   RENDER_CONNS=16   wrk connections for renders (ms-long: more connections only queue)
 #   FRAMEWORKS="preact react"
+#   ENGINES="v8 quickjs"  Hiver's engines to measure
 #   SERVER_WORKERS=2  WORKERS for the storefront, worker_processes for nginx, cluster size for node
-#   BASE_PORT=39200   ports BASE_PORT..BASE_PORT+3, 127.0.0.1 only
+#   BASE_PORT=39200   ports BASE_PORT..BASE_PORT+4, 127.0.0.1 only
 #
 # Writes bench/results/ssr-<stamp>.csv (raw, one value per line) and .md (machine, versions,
-# table of medians) and prints the table. req_per_cpu_s = requests ÷ CPU seconds of the
-# server's processes (utime + stime from /proc/PID/stat, summed over nginx's master and
-# workers and node's primary and workers).
+# table of medians and ratios) and prints the table. req_per_cpu_s = requests ÷ CPU seconds
+# of the server's processes (utime + stime from /proc/PID/stat, summed over nginx's master
+# and workers, node's and Bun's primary and workers): for render rows, renders per
+# CPU-second. Measured: the defaults take about 10 minutes here, builds done.
 set -euo pipefail
 export LC_ALL=C
 
@@ -33,6 +47,7 @@ WRK_THREADS=${WRK_THREADS:-1}
 CACHED_CONNS=${CACHED_CONNS:-64}
 RENDER_CONNS=${RENDER_CONNS:-16}
 FRAMEWORKS=${FRAMEWORKS:-"preact react"}
+ENGINES=${ENGINES:-"v8 quickjs"}
 SERVER_WORKERS=${SERVER_WORKERS:-2}
 BASE_PORT=${BASE_PORT:-39200}
 
@@ -48,16 +63,20 @@ REPORT=$RESULTS_DIR/ssr-$STAMP.md
 WORK_DIR=$(mktemp -d)
 STARTED=$(date +%s)
 
-# The tests: name, the Hiver server, its peer, wrk connections.
+# The tests: name, wrk connections, the servers in the order they run (hiver-<engine>-*
+# for each of ENGINES first).
+hivers() { local e; for e in $ENGINES; do printf 'hiver-%s-%s ' "$e" "$1"; done; }
 TESTS=(
-  "cached hiver-cached nginx $CACHED_CONNS"
-  "render hiver-render node $RENDER_CONNS"
+  "cached $CACHED_CONNS $(hivers cached)nginx"
+  "render $RENDER_CONNS $(hivers render)node bun"
 )
 
 server_pid=""        # the one server running now, started by this script; stop_server ends it
-server_children=()   # its worker processes (nginx, node), seen after it answered
+server_children=()   # its worker processes (nginx, node, bun), seen after it answered
+BUN=""               # the bun binary, set by ensure_tools
 wrk_pid=""           # the wrk run in progress, waited for so Ctrl-C is seen at once
 rps="" p99="" err="" bytes_per_req=""  # set by run_wrk
+startup_ms=""        # set by start_server
 
 LOG_TAG=ssr
 WRK_OUT=$WORK_DIR/wrk.out
@@ -105,23 +124,34 @@ ensure_tools() {
   install_missing nginx nginx-light
   command -v node >/dev/null || die "node is required (Debian: apt-get install nodejs)"
   command -v curl >/dev/null || die "curl is required"
+  BUN=$(ensure_bun)
 }
 
 build() {
-  log "building examples/storefront (release)"
-  cargo build --release --quiet --manifest-path "$ROOT_DIR/Cargo.toml" -p storefront
+  local e features=()
+  for e in $ENGINES; do
+    case $e in
+      v8) features=(--features v8) ;;
+      quickjs) ;;
+      *) die "ENGINES: unknown engine '$e' (quickjs, v8)" ;;
+    esac
+  done
+  [[ ${#features[@]} -eq 0 ]] || ensure_v8_archive
+  log "building examples/storefront (release${features[*]:+, ${features[*]}})"
+  cargo build --release --quiet --manifest-path "$ROOT_DIR/Cargo.toml" -p storefront "${features[@]}"
 }
 
 # The command line of a server, one word per line (for `mapfile`).
 server_command() {
   local name=$1 fw=$2 port=$3
   case $name in
-    hiver-cached | hiver-render)
-      local cache=on
-      [[ $name == hiver-cached ]] || cache=off
+    hiver-*-cached | hiver-*-render)
+      local cache=on engine=${name#hiver-}
+      engine=${engine%-*}
+      [[ $name == *-cached ]] || cache=off
       # RUST_LOG=warn: no per-request log lines, as nginx runs with access_log off.
       printf '%s\n' env PORT="$port" WORKERS="$SERVER_WORKERS" STOREFRONT_FRAMEWORK="$fw" \
-        STOREFRONT_CACHE="$cache" RUST_LOG=warn "$STOREFRONT"
+        STOREFRONT_CACHE="$cache" STOREFRONT_ENGINE="$engine" RUST_LOG=warn "$STOREFRONT"
       ;;
     nginx)
       local dir=$WORK_DIR/nginx-$fw
@@ -134,23 +164,29 @@ server_command() {
       printf '%s\n' env PORT="$port" WORKERS="$SERVER_WORKERS" FRAMEWORK="$fw" DIST="$DIST/$fw" \
         node "$BENCH_DIR/ssr/node-server.mjs"
       ;;
+    bun)
+      printf '%s\n' env PORT="$port" WORKERS="$SERVER_WORKERS" FRAMEWORK="$fw" DIST="$DIST/$fw" \
+        "$BUN" "$BENCH_DIR/ssr/bun-server.mjs"
+      ;;
     *) die "unknown server '$name'" ;;
   esac
 }
 
 answers() { curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; }
 
-# Starts a server and waits (up to 30 s) for its first 200 on `/`; sets server_pid and,
-# once it answers, server_children.
+# Starts a server and waits (up to 30 s) for its first 200 on `/`; sets server_pid,
+# startup_ms (spawn to that answer, polled every 2 ms) and, once it answers, server_children.
 start_server() {
-  local name=$1 fw=$2 port=$3
+  local name=$1 fw=$2 port=$3 started
   local -a cmd
   mapfile -t cmd < <(server_command "$name" "$fw" "$port")
   if answers "$port"; then die "something already answers on 127.0.0.1:$port"; fi
+  started=$(date +%s%N)
   "${cmd[@]}" >"$WORK_DIR/$name-$fw.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 3000); do
+  for _ in $(seq 15000); do
     if answers "$port"; then
+      startup_ms=$((($(date +%s%N) - started) / 1000000))
       mapfile -t server_children < <(pgrep -P "$server_pid" || true)
       return 0
     fi
@@ -158,9 +194,18 @@ start_server() {
       tail -n 20 "$WORK_DIR/$name-$fw.log" >&2
       die "$name ($fw) exited before answering"
     fi
-    sleep 0.01
+    sleep 0.002
   done
   die "$name ($fw) did not answer within 30 s"
+}
+
+# Resident memory of the running server in kB: the process and its workers.
+rss_kb() {
+  local total=0 pid
+  for pid in "$server_pid" "${server_children[@]}"; do
+    total=$((total + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")))
+  done
+  echo "$total"
 }
 
 # CPU ticks so far of the running server: the process and its workers.
@@ -183,8 +228,8 @@ check_answer() {
   [[ -z $(header "$heads" content-encoding) ]] || die "$name ($fw): compressed answer to a request without Accept-Encoding"
   cache=$(header "$heads" x-hiver-cache)
   case $name in
-    hiver-cached) [[ $cache == hit* ]] || die "hiver-cached ($fw): X-Hiver-Cache '$cache' after a warming request, want a hit" ;;
-    hiver-render) [[ $cache == bypass ]] || die "hiver-render ($fw): X-Hiver-Cache '$cache', want bypass" ;;
+    hiver-*-cached) [[ $cache == hit* ]] || die "$name ($fw): X-Hiver-Cache '$cache' after a warming request, want a hit" ;;
+    hiver-*-render) [[ $cache == bypass ]] || die "$name ($fw): X-Hiver-Cache '$cache', want bypass" ;;
   esac
   record "$name" body_bytes "$(wc -c <"$body")"
 }
@@ -205,6 +250,9 @@ bench_server() {
   local name=$1 fw=$2 port=$3 conns=$4 before after cpu_s
   record "$name" loadavg_1m "$(cut -d' ' -f1 /proc/loadavg)"
   start_server "$name" "$fw" "$port"
+  record "$name" startup_ms "$startup_ms"
+  sleep 0.5
+  record "$name" idle_rss_kb "$(rss_kb)"
   # The warming request: fills Hiver's cache, JIT-compiles nothing yet.
   fetch "$port" /dev/null /dev/null || die "$name ($fw): first GET / failed"
   check_answer "$name" "$fw" "$port"
@@ -224,30 +272,47 @@ bench_server() {
   stop_server
 }
 
-# Saves Hiver's `/` page per framework as nginx's index.html, and compares node's document
-# with it; the comparison goes into the report.
+# Saves Hiver's `/` page per framework as nginx's index.html, and checks that every render
+# server answers `/` with the same bytes; the comparison goes into the report.
 prepare() {
-  local fw dir node_page=$WORK_DIR/node.html
+  local fw dir page=$WORK_DIR/page.html name first
+  local -a render_servers
+  read -r -a render_servers <<<"${TESTS[1]}"
+  render_servers=("${render_servers[@]:2}")
   : >"$WORK_DIR/documents"
   for fw in $FRAMEWORKS; do
     [[ -f $DIST/$fw/server.js ]] || die "no build at $DIST/$fw"
     dir=$WORK_DIR/nginx-$fw
     mkdir -p "$dir/html"
     round=0 test=prepare
-    start_server hiver-cached "$fw" "$BASE_PORT"
-    fetch "$BASE_PORT" "$dir/html/index.html" "$WORK_DIR/prepare.heads" || die "fetching / from the storefront failed"
+    first=$(hivers cached)
+    first=${first%% *}
+    start_server "$first" "$fw" "$BASE_PORT"
+    fetch "$BASE_PORT" "$dir/html/index.html" "$WORK_DIR/prepare.heads" || die "fetching / from $first failed"
     stop_server
-    start_server node "$fw" "$((BASE_PORT + 3))"
-    fetch "$((BASE_PORT + 3))" "$node_page" "$WORK_DIR/prepare.heads" || die "fetching / from node failed"
-    stop_server
-    local hiver_bytes node_bytes same=no
-    hiver_bytes=$(wc -c <"$dir/html/index.html")
-    node_bytes=$(wc -c <"$node_page")
-    if cmp -s "$dir/html/index.html" "$node_page"; then same=yes; fi
-    echo "- $fw \`/\`: Hiver's document $hiver_bytes bytes (nginx serves this file); node's $node_bytes bytes, byte-for-byte identical: $same" >>"$WORK_DIR/documents"
-    log "$fw: Hiver page $hiver_bytes B, node page $node_bytes B, identical: $same"
+    for name in "${render_servers[@]}"; do
+      start_server "$name" "$fw" "$BASE_PORT"
+      fetch "$BASE_PORT" "$page" "$WORK_DIR/prepare.heads" || die "fetching / from $name failed"
+      stop_server
+      cmp -s "$dir/html/index.html" "$page" ||
+        die "$fw: $name's / ($(wc -c <"$page") B) differs from $first's ($(wc -c <"$dir/html/index.html") B)"
+    done
+    echo "- $fw \`/\`: $(wc -c <"$dir/html/index.html") bytes, byte-for-byte identical from $first, ${render_servers[*]} (nginx serves this file)" >>"$WORK_DIR/documents"
+    log "$fw: / is $(wc -c <"$dir/html/index.html") B and identical from $first and ${render_servers[*]}"
   done
 }
+
+lock_version() {
+  awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/[" ]|version=/, ""); print n " " $0; exit }' "$ROOT_DIR/Cargo.lock"
+}
+# The V8 version inside the v8 crate's library, from the crate's own build metadata.
+lock_v8() {
+  local src
+  src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/v8-152.2.0 2>/dev/null | head -n 1)
+  [[ -n $src && -f $src/v8/include/v8-version.h ]] || { echo "version unknown"; return; }
+  awk '/#define V8_(MAJOR_VERSION|MINOR_VERSION|BUILD_NUMBER|PATCH_LEVEL) / { v[++n] = $3 } END { print v[1] "." v[2] "." v[3] "." v[4] }' "$src/v8/include/v8-version.h"
+}
+built_with() { [[ " $ENGINES " == *" v8 "* ]] && echo "built with --features v8" || echo "built without V8"; }
 
 versions() {
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -258,7 +323,8 @@ versions() {
     dirty=" + uncommitted changes in the checkout"
   echo "- hiver: commit $(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty"
   echo "- $(nginx -v 2>&1 | sed 's/^nginx version: //') (Debian package), worker_processes $SERVER_WORKERS, access_log off, open_file_cache, sendfile"
-  echo "- node $(node --version), node:cluster with $SERVER_WORKERS workers, bundle in a vm context with hiver-ssr's prelude"
+  echo "- node $(node --version), node:cluster with $SERVER_WORKERS workers; bun $("$BUN" --version), $SERVER_WORKERS processes of Bun.serve with reusePort; both load the bundle in a vm context with hiver-ssr's prelude (bench/ssr/page.mjs)"
+  echo "- Hiver engines: $ENGINES, one storefront binary ($(built_with)); $(lock_version rquickjs), $(lock_version v8) (V8 $(lock_v8))"
   echo "- load generator: $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'), $WRK_THREADS thread(s), no Accept-Encoding (identity bodies)"
   echo "- settings: ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CACHED_CONNS=$CACHED_CONNS RENDER_CONNS=$RENDER_CONNS SERVER_WORKERS=$SERVER_WORKERS FRAMEWORKS=\"$FRAMEWORKS\""
   cat "$WORK_DIR/documents"
@@ -275,34 +341,53 @@ medians() {
       END { flush() }'
 }
 
+# One table per test and framework: the servers' medians side by side, then the ratios.
 table() {
   medians >"$WORK_DIR/medians"
-  local pairs="" fw spec t h p
-  for fw in $FRAMEWORKS; do
-    for spec in "${TESTS[@]}"; do
-      read -r t h p _ <<<"$spec"
-      pairs+=" ${t}_$fw:$h:$p"
+  local fw spec t servers
+  for spec in "${TESTS[@]}"; do
+    read -r t _ servers <<<"$spec"
+    for fw in $FRAMEWORKS; do
+      echo
+      echo "**${t}_$fw**"
+      echo
+      awk -v test="${t}_$fw" -v servers="$servers" '
+        { m[$1 " " $2 " " $3] = $4 }
+        function lower(k) { return k ~ /(p99_ms|startup_ms|idle_rss_kb)$/ }
+        function fmt(x) { return x == "" ? "n/a" : (x >= 100 || x == int(x) ? sprintf("%.0f", x) : sprintf("%.2f", x)) }
+        function val(s, k) { return m[test " " s " " k] }
+        # The better of the peers a Hiver row is compared with, for metric k.
+        function best(k, list,   n, p, i, v, b) {
+          n = split(list, p, " "); b = ""
+          for (i = 1; i <= n; i++) {
+            v = val(p[i], k)
+            if (v != "" && (b == "" || (lower(k) ? v < b : v > b))) b = v
+          }
+          return b
+        }
+        function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "" : sprintf("%.2f", a / b) }
+        END {
+          ns = split(servers, sv, " ")
+          peers = ""; nh = 0
+          for (i = 1; i <= ns; i++) if (sv[i] ~ /^hiver-/) h[++nh] = sv[i]; else peers = peers " " sv[i]
+          head = "| metric |"; rule = "|---|"
+          for (i = 1; i <= ns; i++) { head = head " " sv[i] " |"; rule = rule "---:|" }
+          label = (split(peers, tmp, " ") > 1 ? "best of" peers : substr(peers, 2))
+          for (i = 1; i <= nh; i++) { head = head " " h[i] " ÷ " label " |"; rule = rule "---:|" }
+          if (nh == 2) { head = head " " h[1] " ÷ " h[2] " |"; rule = rule "---:|" }
+          print head; print rule
+          nm = split("req_s req_per_cpu_s p99_ms startup_ms idle_rss_kb errors body_bytes bytes_per_resp loadavg_1m", k, " ")
+          for (j = 1; j <= nm; j++) {
+            plain = k[j] ~ /^(errors|body_bytes|bytes_per_resp|loadavg_1m)$/
+            line = "| " k[j] (lower(k[j]) ? " (lower is better)" : "") " |"
+            for (i = 1; i <= ns; i++) line = line " " fmt(val(sv[i], k[j])) " |"
+            for (i = 1; i <= nh; i++) line = line " " (plain ? "" : ratio(val(h[i], k[j]), best(k[j], peers))) " |"
+            if (nh == 2) line = line " " (plain ? "" : ratio(val(h[1], k[j]), val(h[2], k[j]))) " |"
+            print line
+          }
+        }' "$WORK_DIR/medians"
     done
   done
-  awk -v pairs="$pairs" '
-    { m[$1 " " $2 " " $3] = $4 }
-    function lower(k) { return k ~ /p99_ms$/ }
-    function fmt(x) { return x == "" ? "n/a" : (x >= 100 || x == int(x) ? sprintf("%.0f", x) : sprintf("%.2f", x)) }
-    END {
-      print "| test | metric | Hiver | peer | Hiver ÷ peer |"
-      print "|---|---|---:|---:|---:|"
-      np = split(pairs, pr, " ")
-      nm = split("req_s req_per_cpu_s p99_ms body_bytes bytes_per_resp errors loadavg_1m", k, " ")
-      for (i = 1; i <= np; i++) {
-        split(pr[i], x, ":")
-        for (j = 1; j <= nm; j++) {
-          a = m[x[1] " " x[2] " " k[j]]; b = m[x[1] " " x[3] " " k[j]]
-          ratio = (a == "" || b == "" || b == 0 || k[j] ~ /^(errors|loadavg_1m|body_bytes|bytes_per_resp)$/) ? "" : sprintf("%.2f", a / b)
-          printf "| %s (%s vs %s) | %s%s | %s | %s | %s |\n", x[1], x[2], x[3], k[j],
-            (lower(k[j]) ? " (lower is better)" : ""), fmt(a), fmt(b), ratio
-        }
-      }
-    }' "$WORK_DIR/medians"
 }
 
 main() {
@@ -312,14 +397,19 @@ main() {
   mkdir -p "$RESULTS_DIR"
   echo "round,test,server,metric,value" >"$CSV.partial"
   prepare
-  local fw spec hiver peer conns
+  local fw spec conns name i servers_line
+  local -a servers
   for round in $(seq "$ROUNDS"); do
     for fw in $FRAMEWORKS; do
       for spec in "${TESTS[@]}"; do
-        read -r test hiver peer conns <<<"$spec"
+        read -r test conns servers_line <<<"$spec"
+        read -r -a servers <<<"$servers_line"
         test=${test}_$fw
-        bench_server "$hiver" "$fw" "$BASE_PORT" "$conns"
-        bench_server "$peer" "$fw" "$((BASE_PORT + 1))" "$conns"
+        i=0
+        for name in "${servers[@]}"; do
+          bench_server "$name" "$fw" "$((BASE_PORT + i))" "$conns"
+          i=$((i + 1))
+        done
       done
     done
   done
@@ -332,8 +422,10 @@ main() {
     echo
     echo "Medians over $ROUNDS rounds. \`cached\`: GET / from Hiver's page cache vs nginx serving the"
     echo "same bytes as a static file, $CACHED_CONNS connections. \`render\`: every request renders"
-    echo "(STOREFRONT_CACHE=off) vs node rendering the same bundle, $RENDER_CONNS connections."
-    echo "req_per_cpu_s = requests ÷ CPU seconds (utime+stime) of all the server's processes."
+    echo "(STOREFRONT_CACHE=off; node and Bun render the same bundle), $RENDER_CONNS connections."
+    echo "req_per_cpu_s = requests ÷ CPU seconds (utime+stime) of all the server's processes (for"
+    echo "render rows: renders per CPU-second). startup_ms: spawn to the first answered GET /"
+    echo "(which renders); idle_rss_kb: all the server's processes 0.5 s later, before any load."
     echo "bytes_per_resp = bytes wrk read ÷ requests (headers included)."
     echo
     table
