@@ -1,11 +1,12 @@
-//! The io_uring → epoll fallback, proven where io_uring is refused the way containers refuse
+//! The driver choice made outside the code: `HIVER_DRIVER` forcing a driver end to end, and
+//! the io_uring → epoll fallback, proven where io_uring is refused the way containers refuse
 //! it: a seccomp filter makes `io_uring_setup`, `io_uring_enter` and `io_uring_register` fail
 //! with EPERM.
 //!
-//! A seccomp filter can never be removed from a process, so each case re-executes this test
-//! binary as a child that installs the filter and runs one scenario; the parent bounds the
-//! child in time and checks its exit status and output. The machine's own settings are not
-//! touched.
+//! Neither a seccomp filter nor (safely) the process-global environment can be undone, so
+//! each case re-executes this test binary as a child that sets up one scenario and runs it;
+//! the parent bounds the child in time and checks its exit status and output. The machine's
+//! own settings are not touched.
 
 #![cfg(target_os = "linux")]
 
@@ -84,6 +85,31 @@ fn env_forced_io_uring_fails_listen_when_refused() {
     }
 }
 
+both_drivers! {
+    env_forced_driver_serves => env_forced_driver_serves_uring, env_forced_driver_serves_epoll;
+}
+
+/// `HIVER_DRIVER` alone (no `Builder::driver`) picks the driver every worker runs, the handle
+/// reports and the start-up log names, and that driver serves.
+fn env_forced_driver_serves(driver: Driver) {
+    let (test, value) = match driver {
+        Driver::IoUring => ("env_forced_driver_serves_uring", "uring"),
+        Driver::Epoll => ("env_forced_driver_serves_epoll", "epoll"),
+    };
+    match child_scenario().as_deref() {
+        Some("env-driver") => serves_on_env_driver(driver),
+        Some(_) => {}
+        None => {
+            let out = run_child(test, "env-driver", Some(value));
+            assert!(
+                out.contains(&format!("driver={driver} echoed=through {driver}")),
+                "{out}"
+            );
+            assert_start_up_logged(&out, driver);
+        }
+    }
+}
+
 // ---- child side ----
 
 fn child_scenario() -> Option<String> {
@@ -134,6 +160,38 @@ fn auto_falls_back() {
     assert_eq!(server.driver(), Driver::Epoll);
     let echoed = roundtrip(server.local_addr(), b"through epoll");
     assert_eq!(echoed, b"through epoll");
+    stop(&server);
+    println!(
+        "driver={} echoed={}",
+        server.driver(),
+        String::from_utf8_lossy(&echoed)
+    );
+    println!("{PASSED}");
+}
+
+fn serves_on_env_driver(expected: Driver) {
+    let forced = std::env::var(DRIVER_ENV).expect("the parent sets the driver variable");
+    assert_eq!(
+        forced.parse::<Driver>(),
+        Ok(expected),
+        "{DRIVER_ENV}={forced}"
+    );
+    tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(std::io::stdout)
+        .init();
+    let server = Builder::new()
+        .workers(2)
+        .pin_workers(false)
+        .listen("127.0.0.1:0", move |w| {
+            assert_eq!(w.driver(), expected, "worker {}", w.index());
+            echo
+        })
+        .unwrap_or_else(|e| panic!("{DRIVER_ENV}={forced}: {e}"));
+    assert_eq!(server.driver(), expected);
+    let msg = format!("through {expected}");
+    let echoed = roundtrip(server.local_addr(), msg.as_bytes());
+    assert_eq!(echoed, msg.as_bytes());
     stop(&server);
     println!(
         "driver={} echoed={}",
@@ -232,4 +290,18 @@ fn assert_clear_refusal(out: &str) {
     assert!(line.contains("io_uring was requested"), "{line}");
     assert!(line.contains("could not be set up"), "{line}");
     assert!(line.contains("Operation not permitted"), "{line}");
+}
+
+/// Each of the child's two workers logged its start on `driver`, and so did `listen`.
+fn assert_start_up_logged(out: &str, driver: Driver) {
+    let field = format!("driver={driver}");
+    let names_driver = |l: &&str| l.split_whitespace().any(|w| w == field);
+    let workers: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("worker started"))
+        .collect();
+    assert_eq!(workers.len(), 2, "{out}");
+    assert!(workers.iter().all(names_driver), "{out}");
+    let listening = out.lines().find(|l| l.contains(" listening "));
+    assert!(listening.as_ref().is_some_and(names_driver), "{out}");
 }
