@@ -1,12 +1,16 @@
 //! Configured limits: head bytes and field count (431, RFC 6585 §5), request-target length
 //! (414, RFC 9110 §15.5.15) and body size (413, RFC 9110 §15.5.14).
+//!
+//! A refused request is answered with `Connection: close` and the connection closes: the
+//! rest of it is never read as a new request (RFC 9112 §9.6, §11.2). Each refused case is
+//! followed by, or carries inside it, a complete request that must get no answer.
 
 mod common;
 
 use std::time::Duration;
 
-use common::config::{MAX_BODY_BYTES, MAX_HEADERS, MAX_URI_LEN, small_limits};
-use common::{TestServer, both_drivers, get, post, start_with};
+use common::config::{MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_LEN, small_limits};
+use common::{TestServer, assert_all_rejected, both_drivers, get, post, start_with};
 
 fn server(d: hiver_runtime::Driver) -> TestServer {
     start_with(d, small_limits)
@@ -16,6 +20,29 @@ fn status_of(server: &TestServer, request: &str) -> u16 {
     let mut c = server.client();
     c.send(request);
     c.response().status
+}
+
+/// A complete request that must never be answered.
+fn smuggled() -> String {
+    get("/uri/smuggled")
+}
+
+/// Sends `request` and checks it gets `status`, `Connection: close` and then a close with
+/// nothing more.
+fn assert_refused(server: &TestServer, request: &str, status: u16) {
+    assert_all_rejected(server, &[("over the limit", request.as_bytes(), status)]);
+}
+
+/// `POST /echo` with `chunks` as a chunked body, then `after`.
+fn chunked_post(chunks: &[&str], after: &str) -> String {
+    let body: String = chunks
+        .iter()
+        .map(|c| format!("{:x}\r\n{c}\r\n", c.len()))
+        .collect();
+    format!(
+        "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n\
+         {body}0\r\n\r\n{after}"
+    )
 }
 
 fn with_headers(n: usize, value_len: usize) -> String {
@@ -35,18 +62,15 @@ both_drivers! {
 
     fn head_over_byte_limit_gets_431(d) {
         let s = server(d);
-        assert_eq!(status_of(&s, &with_headers(1, 2000)), 431);
+        assert_refused(&s, &format!("{}{}", with_headers(1, 2000), smuggled()), 431);
     }
 
     // A head that never ends must be refused once it crosses the limit, not buffered
     // until the blank line arrives.
     fn endless_head_gets_431_before_it_ends(d) {
         let s = server(d);
-        let mut c = s.client();
-        c.send(format!("GET / HTTP/1.1\r\nHost: test\r\nX-Long: {}", "v".repeat(4000)));
-        let resp = c.try_response(false, Duration::from_secs(3));
-        let resp = resp.unwrap_or_else(|e| panic!("{}", common::client::describe(&e)));
-        assert_eq!(resp.status, 431);
+        let req = format!("GET / HTTP/1.1\r\nHost: test\r\nX-Long: {}", "v".repeat(4000));
+        assert_refused(&s, &req, 431);
     }
 
     fn field_count_within_limit_is_served(d) {
@@ -56,7 +80,9 @@ both_drivers! {
 
     fn field_count_over_limit_gets_431(d) {
         let s = server(d);
-        assert_eq!(status_of(&s, &with_headers(MAX_HEADERS * 3, 3)), 431);
+        let req = with_headers(MAX_HEADERS * 3, 3);
+        assert!(req.len() < MAX_HEADER_BYTES, "the count is the limit crossed");
+        assert_refused(&s, &format!("{req}{}", smuggled()), 431);
     }
 
     fn uri_at_limit_is_served(d) {
@@ -69,7 +95,7 @@ both_drivers! {
     fn uri_over_limit_gets_414(d) {
         let s = server(d);
         let path = format!("/uri/{}", "p".repeat(MAX_URI_LEN * 4));
-        assert_eq!(status_of(&s, &get(&path)), 414);
+        assert_refused(&s, &format!("{}{}", get(&path), smuggled()), 414);
     }
 
     fn body_at_limit_is_served(d) {
@@ -83,35 +109,35 @@ both_drivers! {
 
     fn content_length_over_limit_gets_413(d) {
         let s = server(d);
-        assert_eq!(status_of(&s, &post("/echo", &"b".repeat(MAX_BODY_BYTES + 1))), 413);
+        // The body is requests: read as the next request if the body were skipped unread.
+        let body = smuggled().repeat(2);
+        assert!(body.len() > MAX_BODY_BYTES);
+        assert_refused(&s, &post("/echo", &body), 413);
     }
 
     // The length is known from the head: no need to wait for a petabyte.
     fn huge_content_length_gets_413_at_once(d) {
         let s = server(d);
-        let req = "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 1000000000000000\r\n\r\n";
-        assert_eq!(status_of(&s, req), 413);
+        let req = format!(
+            "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 1000000000000000\r\n\r\n{}",
+            smuggled()
+        );
+        assert_refused(&s, &req, 413);
     }
 
     fn chunked_body_over_limit_gets_413(d) {
         let s = server(d);
-        let chunk = "c".repeat(40);
-        let req = format!(
-            "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n\
-             28\r\n{chunk}\r\n28\r\n{chunk}\r\n0\r\n\r\n"
-        );
-        assert_eq!(status_of(&s, &req), 413);
+        // The chunks hold requests, and one follows the body.
+        let chunk = smuggled();
+        assert!(2 * chunk.len() > MAX_BODY_BYTES && chunk.len() <= MAX_BODY_BYTES);
+        assert_refused(&s, &chunked_post(&[&chunk, &chunk], &smuggled()), 413);
     }
 
     fn chunked_body_at_limit_is_served(d) {
         let s = server(d);
         let chunk = "c".repeat(32);
-        let req = format!(
-            "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n\
-             20\r\n{chunk}\r\n20\r\n{chunk}\r\n0\r\n\r\n"
-        );
         let mut c = s.client();
-        c.send(req);
+        c.send(chunked_post(&[&chunk, &chunk], ""));
         assert_eq!(c.response().header("x-body-len"), Some("64"));
     }
 
@@ -119,14 +145,10 @@ both_drivers! {
     // body it will refuse anyway it must not invite the client to send it.
     fn expect_continue_over_limit_gets_413_without_100(d) {
         let s = server(d);
-        let mut c = s.client();
-        c.send(
-            "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 1000\r\n\
-             Expect: 100-continue\r\n\r\n",
-        );
-        let resp = c.try_response(false, Duration::from_secs(3));
-        let resp = resp.unwrap_or_else(|e| panic!("{}", common::client::describe(&e)));
-        assert_eq!(resp.status, 413, "{resp:?}");
+        // A 100 would be read as the first response, and fail the status check.
+        let req = "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 1000\r\n\
+                   Expect: 100-continue\r\n\r\n";
+        assert_refused(&s, req, 413);
     }
 
     // RFC 9112 §7.1.1: a server ought to limit chunk extensions and answer 4xx past the
@@ -141,6 +163,8 @@ both_drivers! {
         let resp = c.try_response(false, Duration::from_secs(3));
         let resp = resp.unwrap_or_else(|e| panic!("{}", common::client::describe(&e)));
         assert!((400..500).contains(&resp.status), "{resp:?}");
+        assert!(resp.has_token("connection", "close"), "{resp:?}");
+        c.expect_closed();
     }
 
     // Trailer fields are a head of their own and need the same bound (RFC 9112 §7.1.2).
@@ -155,5 +179,7 @@ both_drivers! {
         let resp = c.try_response(false, Duration::from_secs(3));
         let resp = resp.unwrap_or_else(|e| panic!("{}", common::client::describe(&e)));
         assert!((400..500).contains(&resp.status), "{resp:?}");
+        assert!(resp.has_token("connection", "close"), "{resp:?}");
+        c.expect_closed();
     }
 }

@@ -190,7 +190,8 @@ pub fn assert_rejected(server: &TestServer, request: &[u8], status: u16) -> Resp
 const REJECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Sends each `(name, request, status)` case on its own connection and checks it gets
-/// `status` and then a close with nothing more. Reports every failing case at once.
+/// `status` with `Connection: close` (RFC 9112 §9.6) and then a close with nothing more.
+/// Reports every failing case at once.
 pub fn assert_all_rejected(server: &TestServer, cases: &[(&str, &[u8], u16)]) {
     let failures: Vec<String> = cases
         .iter()
@@ -214,6 +215,11 @@ fn rejection_failure(server: &TestServer, request: &[u8], status: u16) -> Option
             "sent {sent:?}, want {status}, got {} {:?}",
             resp.status,
             resp.text()
+        ));
+    }
+    if !resp.has_token("connection", "close") {
+        return Some(format!(
+            "sent {sent:?}, got {status} without Connection: close: {resp:?}"
         ));
     }
     match c.wait_closed(REJECTION_TIMEOUT) {
