@@ -5,6 +5,7 @@
 //! JSON string that `JSON.parse` reads inside V8, promises settle through microtask
 //! checkpoints and zero-delay timers, and failures sort into the same [`RenderError`] kinds.
 
+mod code_cache;
 mod failure;
 mod limits;
 mod watchdog;
@@ -14,6 +15,7 @@ use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use super::{Bundle, BundleError, Engine, EngineFactory, Limits, PRELUDE, Page, RenderError};
+use code_cache::Stage;
 use failure::Failure;
 use limits::{HeapGuard, Running};
 use watchdog::Watchdog;
@@ -54,7 +56,13 @@ struct V8Engine {
     // Field order is drop order: handles into the isolate go before it.
     api: Api,
     context: v8::Global<v8::Context>,
+    /// The compiled bundle, kept to make its code cache after the first render.
+    script: v8::Global<v8::UnboundScript>,
     isolate: v8::OwnedIsolate,
+    /// Which bundle `script` is, in the process's code caches.
+    cache_key: code_cache::Key,
+    /// Set once this context has offered its code cache after a render.
+    cache_offered: bool,
     watchdog: Watchdog,
     heap: Rc<HeapGuard>,
     time: Duration,
@@ -88,16 +96,26 @@ impl EngineFactory for V8 {
             heap: &heap,
             deadline: Instant::now() + limits.time,
         };
-        let loaded = load(&mut isolate, bundle, guards);
+        let cache_key = code_cache::Key::of(bundle);
+        let loaded = load(&mut isolate, bundle, cache_key, guards);
         if watchdog.disarm() || heap.hit() {
             isolate.cancel_terminate_execution();
         }
         drop(running);
-        let (context, api) = loaded?;
+        let (context, api, script) = loaded?;
+        {
+            v8::scope!(let scope, &mut isolate);
+            let context = v8::Local::new(scope, &context);
+            let scope = &mut v8::ContextScope::new(scope, context);
+            offer_code_cache(scope, &script, cache_key, Stage::Loaded);
+        }
         Ok(Box::new(V8Engine {
             api,
             context,
+            script,
             isolate,
+            cache_key,
+            cache_offered: false,
             watchdog,
             heap,
             time: limits.time,
@@ -128,17 +146,40 @@ impl Engine for V8Engine {
         if self.watchdog.disarm() || self.heap.hit() {
             tc.cancel_terminate_execution();
         }
-        page.map_err(Failure::into_render_error)
+        let page = page.map_err(Failure::into_render_error)?;
+        if !self.cache_offered {
+            self.cache_offered = true;
+            offer_code_cache(tc, &self.script, self.cache_key, Stage::Rendered);
+        }
+        Ok(page)
     }
 }
 
-/// Evaluates the prelude and the bundle in a fresh context, then checks for
-/// `globalThis.render`.
+/// Stores `script`'s code cache for later contexts, if none as good is stored yet.
+fn offer_code_cache(
+    scope: &v8::PinScope<'_, '_>,
+    script: &v8::Global<v8::UnboundScript>,
+    key: code_cache::Key,
+    stage: Stage,
+) {
+    if !code_cache::wants(key, stage) {
+        return;
+    }
+    let script = v8::Local::new(scope, script);
+    // V8 declines only for scripts it cannot cache; the next context then compiles again.
+    if let Some(data) = script.create_code_cache() {
+        code_cache::store(key, stage, data.to_vec());
+    }
+}
+
+/// Evaluates the prelude and the bundle (from its code cache when one is stored) in a fresh
+/// context, then checks for `globalThis.render`.
 fn load(
     isolate: &mut v8::OwnedIsolate,
     bundle: &Bundle,
+    cache_key: code_cache::Key,
     guards: Guards<'_>,
-) -> Result<(v8::Global<v8::Context>, Api), BundleError> {
+) -> Result<Loaded, BundleError> {
     let file = bundle.name();
     v8::scope!(let scope, isolate);
     let context = v8::Context::new(scope, v8::ContextOptions::default());
@@ -146,7 +187,8 @@ fn load(
     v8::tc_scope!(let tc, scope);
     let fail = |failure: Failure| failure.into_bundle_error(file);
     let api = install_prelude(tc, guards).map_err(fail)?;
-    run_script(tc, bundle.source(), file, guards).map_err(fail)?;
+    let script = compile_bundle(tc, bundle, cache_key, guards).map_err(fail)?;
+    script.run(tc).ok_or_else(|| fail(caught(tc, guards)))?;
     tc.perform_microtask_checkpoint();
     if guards.heap.hit() {
         return Err(BundleError::memory(file));
@@ -159,7 +201,54 @@ fn load(
     if !render.is_function() {
         return Err(BundleError::no_render(file));
     }
-    Ok((v8::Global::new(tc, context), api))
+    let script = script.get_unbound_script(tc);
+    Ok((
+        v8::Global::new(tc, context),
+        api,
+        v8::Global::new(tc, script),
+    ))
+}
+
+/// What [`load`] keeps: the context, the prelude's functions and the compiled bundle.
+type Loaded = (v8::Global<v8::Context>, Api, v8::Global<v8::UnboundScript>);
+
+/// Compiles the bundle, consuming the stored code cache if there is one; a cache V8 rejects
+/// is compiled around and dropped.
+fn compile_bundle<'s>(
+    tc: &mut TryCatch<'_, '_, 's, '_>,
+    bundle: &Bundle,
+    key: code_cache::Key,
+    guards: Guards<'_>,
+) -> Result<v8::Local<'s, v8::Script>, Failure> {
+    let code = string(tc, bundle.source())?;
+    let origin = origin(tc, bundle.name())?;
+    // Declared before `source`, which borrows it without a lifetime: it is dropped after.
+    let cached = code_cache::get(key);
+    let (mut source, options) = match &cached {
+        Some((_, data)) => (
+            v8::script_compiler::Source::new_with_cached_data(
+                code,
+                Some(&origin),
+                v8::CachedData::new(data),
+            ),
+            v8::script_compiler::CompileOptions::ConsumeCodeCache,
+        ),
+        None => (
+            v8::script_compiler::Source::new(code, Some(&origin)),
+            v8::script_compiler::CompileOptions::NoCompileOptions,
+        ),
+    };
+    let no_reason = v8::script_compiler::NoCacheReason::NoReason;
+    let script = v8::script_compiler::compile(tc, &mut source, options, no_reason)
+        .ok_or_else(|| caught(tc, guards))?;
+    if cached.is_some() && source.get_cached_data().is_none_or(|c| c.rejected()) {
+        tracing::debug!(
+            bundle = bundle.name(),
+            "V8 rejected the bundle's code cache"
+        );
+        code_cache::forget(key);
+    }
+    Ok(script)
 }
 
 fn install_prelude(tc: &mut TryCatch<'_, '_, '_, '_>, guards: Guards<'_>) -> Result<Api, Failure> {
@@ -197,8 +286,19 @@ fn run_script<'s>(
     guards: Guards<'_>,
 ) -> Result<v8::Local<'s, v8::Value>, Failure> {
     let code = string(tc, source)?;
+    let origin = origin(tc, file)?;
+    let script = v8::Script::compile(tc, code, Some(&origin));
+    let result = script.and_then(|script| script.run(tc));
+    result.ok_or_else(|| caught(tc, guards))
+}
+
+/// A classic script's origin named `file` (the name errors and stacks show).
+fn origin<'s>(
+    tc: &mut TryCatch<'_, '_, 's, '_>,
+    file: &str,
+) -> Result<v8::ScriptOrigin<'s>, Failure> {
     let name = string(tc, file)?;
-    let origin = v8::ScriptOrigin::new(
+    Ok(v8::ScriptOrigin::new(
         tc,
         name.into(),
         0,
@@ -210,10 +310,7 @@ fn run_script<'s>(
         false,
         false,
         None,
-    );
-    let script = v8::Script::compile(tc, code, Some(&origin));
-    let result = script.and_then(|script| script.run(tc));
-    result.ok_or_else(|| caught(tc, guards))
+    ))
 }
 
 fn render_page(
@@ -372,5 +469,76 @@ fn host_log(
         2 => tracing::info!(target: "hiver_ssr::js", "{message}"),
         3 => tracing::warn!(target: "hiver_ssr::js", "{message}"),
         _ => tracing::error!(target: "hiver_ssr::js", "{message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// A bundle no other test loads, so its code cache starts empty.
+    fn fresh_bundle(name: &str) -> Bundle {
+        let source = format!(
+            "globalThis.render = (url, props) => `<p>${{url}} ${{props.n}}</p>` + \
+             [1, 2, 3].map((n) => `<i>${{n}}</i>`).join('') // {name}"
+        );
+        Bundle::from_source(format!("{name}.js"), source)
+    }
+
+    fn render(engine: &mut Box<dyn Engine>) -> String {
+        engine.render("/x", r#"{"n":7}"#).expect("renders").html
+    }
+
+    #[test]
+    fn the_first_load_and_the_first_render_store_caches_that_later_contexts_consume() {
+        let _serial = code_cache::test_lock();
+        let bundle = fresh_bundle("code-cache-stages");
+        let key = code_cache::Key::of(&bundle);
+        assert!(code_cache::get(key).is_none());
+        let mut first = V8.create(&bundle, &Limits::default()).expect("loads");
+        assert_eq!(code_cache::get(key).map(|c| c.0), Some(Stage::Loaded));
+        let html = render(&mut first);
+        assert_eq!(html, "<p>/x 7</p><i>1</i><i>2</i><i>3</i>");
+        let (stage, rendered) = code_cache::get(key).expect("stored");
+        assert_eq!(stage, Stage::Rendered);
+        drop(first);
+        // A context built from the cache renders the same, and V8 accepted the cache (a
+        // rejected one is forgotten and a new Loaded one stored).
+        let mut second = V8
+            .create(&bundle, &Limits::default())
+            .expect("loads from the cache");
+        assert_eq!(render(&mut second), html);
+        let (stage, kept) = code_cache::get(key).expect("still stored");
+        assert_eq!(stage, Stage::Rendered);
+        assert!(
+            Arc::ptr_eq(&kept, &rendered),
+            "the cache was consumed, not replaced"
+        );
+    }
+
+    #[test]
+    fn a_rejected_cache_is_compiled_around_and_replaced() {
+        let _serial = code_cache::test_lock();
+        let bundle = fresh_bundle("code-cache-rejected");
+        let key = code_cache::Key::of(&bundle);
+        code_cache::store(key, Stage::Rendered, b"not a V8 code cache".to_vec());
+        let mut engine = V8
+            .create(&bundle, &Limits::default())
+            .expect("compiles from source");
+        assert_eq!(render(&mut engine), "<p>/x 7</p><i>1</i><i>2</i><i>3</i>");
+        let (_, data) = code_cache::get(key).expect("a real cache replaced the bad one");
+        assert_ne!(&data[..], b"not a V8 code cache");
+    }
+
+    #[test]
+    fn a_bundle_that_fails_to_load_stores_no_cache() {
+        let _serial = code_cache::test_lock();
+        let bundle = Bundle::from_source("code-cache-throws.js", "throw new Error('no')");
+        let key = code_cache::Key::of(&bundle);
+        let err = V8.create(&bundle, &Limits::default()).err().expect("fails");
+        assert!(err.to_string().contains("no"), "{err}");
+        assert!(code_cache::get(key).is_none());
     }
 }
