@@ -38,6 +38,19 @@
 //! # fn main() {}
 //! ```
 //!
+//! # Tracing
+//!
+//! Through the `tracing` crate, with no subscriber of its own:
+//!
+//! - a span per render, `render` (target `hiver_ssr::render`, [`pool::RENDER_TARGET`]),
+//!   with `url`, `engine` and `generation`, opened on the render thread as a child of the
+//!   span current where the render was submitted: under `hiver`'s `TraceLayer`, the
+//!   request's span with its `request_id` (see [`pool`]);
+//! - the bundle's `console` output, at the matching level, target `hiver_ssr::js`, inside
+//!   that span;
+//! - one `ERROR` event per failed page render, with the error and its JS stack (the
+//!   client only gets the shell), inside the request's span.
+//!
 //! # Feature flags
 //!
 //! | feature | default | what it enables |

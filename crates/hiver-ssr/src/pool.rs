@@ -27,6 +27,17 @@
 //!
 //! Render threads are not pinned unless [`RenderPoolBuilder::pin_threads`] asks for it: by
 //! default the OS places them.
+//!
+//! # Tracing
+//!
+//! Each render runs inside a span named `render` (level `INFO`, target
+//! [`RENDER_TARGET`]) with the fields `url`, `engine` (the backend's
+//! [`name`](EngineFactory::name)) and `generation` (the bundle generation that rendered it).
+//! Its parent is the span that was current on the thread that called
+//! [`submit`](RenderPool::submit): under `hiver`'s `TraceLayer`, the request's span with its
+//! `request_id`, so the render and the bundle's `console` output (target `hiver_ssr::js`)
+//! are tied to the request that asked for them. With no subscriber interested, the span
+//! costs a cached check on each side.
 
 mod builder;
 mod metrics;
@@ -50,6 +61,10 @@ pub use watch::Watcher;
 use crate::engine::{Bundle, BundleError, EngineFactory, Limits, Page, RenderError};
 use metrics::Metrics;
 use worker::Worker;
+
+/// The target of the per-render `render` span, for filtering (e.g.
+/// `RUST_LOG=info,hiver_ssr::render=warn` drops the spans but keeps other logs).
+pub const RENDER_TARGET: &str = "hiver_ssr::render";
 
 /// Extra native stack each render thread gets on top of the interpreter's stack limit, for
 /// the Rust frames below the interpreter.
@@ -124,6 +139,10 @@ struct Job {
     url: String,
     props_json: String,
     reply: flume::Sender<Result<Rendered, RenderError>>,
+    /// The span current when the job was submitted (under hiver's `TraceLayer`, the
+    /// request's): the parent of the `render` span the render thread opens, so a render is
+    /// linked to its request across the thread hop. A disabled span when nobody traces.
+    parent: tracing::Span,
 }
 
 /// A bundle and its generation number.
@@ -235,6 +254,7 @@ impl RenderPool {
             url: url.into(),
             props_json: props.to_string(),
             reply,
+            parent: tracing::Span::current(),
         };
         let Some(jobs) = &self.jobs else {
             return Err(RenderError::shut_down());

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::{Job, Loaded, Rendered, Shared};
+use super::{Job, Loaded, RENDER_TARGET, Rendered, Shared};
 use crate::engine::{BundleError, Engine, RenderError};
 
 pub(super) struct Worker {
@@ -59,7 +59,15 @@ impl Worker {
         }
         self.shared.metrics.started();
         let started = Instant::now();
-        let result = self.render(&job);
+        let span = tracing::info_span!(
+            target: RENDER_TARGET,
+            parent: &job.parent,
+            "render",
+            url = job.url.as_str(),
+            engine = self.shared.factory.name(),
+            generation = tracing::field::Empty,
+        );
+        let result = span.in_scope(|| self.render(&job, &span));
         self.shared.metrics.record(&result, started.elapsed());
         let tainted = matches!(&result, Err(e) if e.taints_context());
         let generation = self.generation;
@@ -71,12 +79,18 @@ impl Worker {
         }
     }
 
-    fn render(&mut self, job: &Job) -> Result<crate::engine::Page, RenderError> {
+    fn render(
+        &mut self,
+        job: &Job,
+        span: &tracing::Span,
+    ) -> Result<crate::engine::Page, RenderError> {
         self.switch_if_reloaded();
         let mut engine = match self.engine.take() {
             Some(engine) => engine,
             None => self.build()?,
         };
+        // Known only now: a reload or a failed render may just have rebuilt the context.
+        span.record("generation", self.generation);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             engine.render(&job.url, &job.props_json)
         }));

@@ -6,6 +6,7 @@ use std::time::Duration;
 use hiver_ssr::engine::{Bundle, Engine, Limits, Page};
 use serde_json::json;
 
+use crate::capture::logged_by;
 use crate::every_engine::{Backend, every_engine};
 
 fn fixture(name: &str) -> PathBuf {
@@ -51,46 +52,6 @@ fn load_error(e: Backend, file: &str) -> hiver_ssr::engine::BundleError {
         Ok(_) => panic!("{file} must not load"),
         Err(e) => e,
     }
-}
-
-thread_local! {
-    /// What the global subscriber wrote while a test ran on this thread.
-    static CAPTURED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Writes into this thread's [`CAPTURED`] buffer.
-struct ThreadBuffer;
-
-impl std::io::Write for ThreadBuffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        CAPTURED.with(|c| c.borrow_mut().extend_from_slice(bytes));
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Runs `f` and returns what was logged on this thread meanwhile.
-///
-/// One global subscriber writing per thread, rather than `with_default` per test: tracing
-/// caches callsite interest globally, and a callsite first hit by a parallel test with no
-/// subscriber can stay disabled while a scoped subscriber registers, losing lines at random.
-fn logged_by(f: impl FnOnce()) -> String {
-    static GLOBAL: std::sync::Once = std::sync::Once::new();
-    GLOBAL.call_once(|| {
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(|| ThreadBuffer)
-            .with_ansi(false)
-            .with_max_level(tracing::Level::TRACE)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
-    });
-    CAPTURED.with(|c| c.borrow_mut().clear());
-    f();
-    let bytes = CAPTURED.with(|c| std::mem::take(&mut *c.borrow_mut()));
-    String::from_utf8(bytes).expect("UTF-8")
 }
 
 /// Read before any engine exists, so one case covers every backend.

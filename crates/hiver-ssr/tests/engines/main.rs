@@ -3,6 +3,8 @@
 //! engine backend (`<case>::quickjs`, and `<case>::v8` with `--features v8`); they share one
 //! binary because linking V8 into a test binary is slow.
 
+#[path = "../capture/mod.rs"]
+mod capture;
 #[path = "../every_engine/mod.rs"]
 mod every_engine;
 
@@ -11,5 +13,6 @@ mod pool_limits;
 mod pool_pages;
 mod pool_queue;
 mod pool_reload;
+mod pool_trace;
 mod start_up;
 mod storefront_node;

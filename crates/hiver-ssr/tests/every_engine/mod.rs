@@ -19,6 +19,15 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The name logs and spans give the backend.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::QuickJs => "quickjs",
+            #[cfg(feature = "v8")]
+            Backend::V8 => "v8",
+        }
+    }
+
     /// A context for `bundle`, as the pool would create it.
     pub fn create(self, bundle: &Bundle, limits: &Limits) -> Result<Box<dyn Engine>, BundleError> {
         match self {

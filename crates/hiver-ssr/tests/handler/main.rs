@@ -3,6 +3,8 @@
 //! `<case>::v8` with `--features v8`); they share one binary because linking V8 is slow.
 #![cfg(feature = "framework")]
 
+#[path = "../capture/mod.rs"]
+mod capture;
 #[path = "../every_engine/mod.rs"]
 mod every_engine;
 mod support;
@@ -12,3 +14,4 @@ mod errors;
 mod metrics;
 mod pages;
 mod server;
+mod trace;
