@@ -99,6 +99,37 @@ every_engine! {
         );
     }
 
+    fn default_queue_holds_512_renders(e) {
+        // Only the time limit is set: the endless loop below then holds the only thread for
+        // exactly that long, whatever the machine's load.
+        let pool = e
+            .pool()
+            .threads(1)
+            .time_limit(Duration::from_secs(1))
+            .build_file(fixture("basic.js"))
+            .expect("basic.js loads");
+        let looping = pool.submit("/loop", &json!({})).expect("room");
+        until_queue_empty(&pool);
+        let queued: Vec<PendingRender> = (0..512)
+            .map(|i| match pool.submit("/string", &json!({ "name": i })) {
+                Ok(pending) => pending,
+                Err(e) => panic!("render {i} of 512 must be queued: {e}"),
+            })
+            .collect();
+        assert_eq!(pool.metrics().queue_depth, 512);
+        let started = Instant::now();
+        let err = pool
+            .submit("/string", &json!({ "name": 512 }))
+            .expect_err("the 513th finds the queue full");
+        assert!(err.is_queue_full(), "{err}");
+        assert!(started.elapsed() < Duration::from_millis(50));
+        assert!(looping.wait().expect_err("loops").is_timeout());
+        for (i, pending) in queued.into_iter().enumerate() {
+            let page = pending.wait().expect("a queued render runs");
+            assert_eq!(page.html, format!("<h1>Hello {i}</h1>"));
+        }
+    }
+
     fn submitted_renders_are_plain_futures(e) {
         let pool = pool(e, 2, 64);
         let pending: Vec<_> = (0..20)

@@ -2,12 +2,21 @@
 //! configurations fail at build with a typed error.
 use std::time::{Duration, Instant};
 
+use crate::capture;
 use crate::support::{builder, fixtures, manifest, render_no, state};
 use hiver::http::StatusCode;
 use hiver::test::TestClient;
+use hiver::trace::TraceLayer;
 use hiver_ssr::serve::{PagePolicy, Ssr};
+use tracing::Level;
 
 use crate::every_engine::every_engine;
+
+/// The 1-based line of the fixture bundle that holds `needle`.
+fn app_line(needle: &str) -> usize {
+    let source = std::fs::read_to_string(fixtures().join("app.js")).unwrap();
+    source.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
 
 every_engine! {
     fn js_error_serves_the_shell_uncached_without_details(e) {
@@ -45,6 +54,46 @@ every_engine! {
         assert_eq!(ssr.metrics().shells, 2);
     }
 
+    fn js_error_and_its_stack_go_to_the_log_not_to_the_user(e) {
+        capture::install();
+        let ssr = builder(e)
+            .page("/boom", PagePolicy::new().query(["q"]))
+            .build()
+            .unwrap();
+        let client = TestClient::new(ssr.router().layer(TraceLayer::new()));
+        let id = format!("js-error-{}-{}", e.name(), std::process::id());
+        let res = client.get("/boom?q=logged").header("x-request-id", id.as_str()).send();
+        assert_eq!(res.status(), 500);
+        assert_eq!(res.header("x-hiver-render"), Some("shell"));
+
+        let request = capture::spans()
+            .into_iter()
+            .find(|s| s.name == "request" && s.field("request_id") == Some(&id))
+            .expect("the request's span was recorded");
+        let logged: Vec<_> = capture::events()
+            .into_iter()
+            .filter(|ev| ev.level == Level::ERROR && ev.scope.contains(&request.seq))
+            .collect();
+        assert_eq!(logged.len(), 1, "one error line for the failed render: {logged:?}");
+        let line = &logged[0];
+        assert_eq!(line.field("route"), Some("/boom"), "{line:?}");
+        assert!(line.field("page").unwrap().contains("/boom?q=logged"), "{line:?}");
+        let error = line.field("error").unwrap();
+        assert!(error.contains("Error: kaboom secret detail"), "{line:?}");
+        let stack = line.field("js_stack").unwrap();
+        let frame = format!("app.js:{}", app_line("kaboom"));
+        assert!(stack.contains(&frame), "the stack names {frame}: {line:?}");
+
+        let body = res.text();
+        for detail in ["kaboom", "app.js", stack.trim()] {
+            assert!(!body.contains(detail), "{detail:?} reached the user: {body}");
+        }
+        for (name, value) in res.headers() {
+            let value = value.to_str().unwrap_or("");
+            assert!(!value.contains("kaboom"), "{name}: {value}");
+        }
+    }
+
     fn error_status_is_configurable(e) {
         let ssr = builder(e)
             .page("/boom", PagePolicy::new().error_status(StatusCode::OK))
@@ -75,6 +124,36 @@ every_engine! {
         let next = client.get("/").send();
         assert_eq!(next.status(), 200);
         assert!(next.text().contains("VERSION v1"));
+    }
+
+    fn timed_out_render_is_never_cached(e) {
+        // A long TTL: had the failure been stored, the second request would be a hit.
+        let ssr = builder(e)
+            .page("/loop", PagePolicy::new().ttl(Duration::from_secs(300)))
+            .build()
+            .unwrap();
+        let client = TestClient::new(ssr.router());
+        for round in 1..=2 {
+            let started = Instant::now();
+            let res = client.get("/loop").send();
+            let took = started.elapsed();
+            assert_eq!(res.status(), 500);
+            assert_eq!(res.header("x-hiver-render"), Some("shell"));
+            assert_eq!(res.header("x-hiver-cache"), Some("miss"), "round {round}");
+            assert_eq!(res.header("cache-control"), Some("private, no-store"));
+            assert!(
+                res.text().contains(r#"<div id="app"></div>"#),
+                "the empty shell"
+            );
+            assert!(took >= Duration::from_millis(250), "rendered again: {took:?}");
+            let metrics = ssr.metrics();
+            assert_eq!(metrics.pool.timeouts, round);
+            assert_eq!(metrics.pool.renders, round, "one render per request");
+            assert_eq!(metrics.cache.misses, round);
+            assert_eq!(metrics.cache.errors_not_cached, round);
+            assert_eq!(metrics.cache.entries, 0, "nothing stored");
+            assert_eq!(metrics.shells, round);
+        }
     }
 
     fn full_queue_answers_503_with_the_shell(e) {
