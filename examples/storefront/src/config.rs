@@ -137,6 +137,10 @@ pub struct Config {
     /// `STOREFRONT_CACHE` (`on`, the default, or `off`): `off` marks every page route
     /// no-store, so every request renders (for measuring renders, e.g. `bench/ssr.sh`).
     pub cache: bool,
+    /// `STOREFRONT_WATCH` (`off`, the default, or `on`): development mode, the server
+    /// bundle is reloaded when its file changes (e.g. after `npm run build`), and pages
+    /// rendered by the old one stop being served from the cache.
+    pub watch: bool,
 }
 
 impl Config {
@@ -183,15 +187,8 @@ impl Config {
             None => Engine::default(),
         };
         let dist = lookup("STOREFRONT_DIST").map_or_else(default_dist, PathBuf::from);
-        let cache = match lookup("STOREFRONT_CACHE").as_deref() {
-            None | Some("on") => true,
-            Some("off") => false,
-            Some(other) => {
-                return Err(ConfigError(format!(
-                    "STOREFRONT_CACHE must be on or off, got {other:?}"
-                )));
-            }
-        };
+        let cache = switch(&lookup, "STOREFRONT_CACHE", true)?;
+        let watch = switch(&lookup, "STOREFRONT_WATCH", false)?;
         Ok(Config {
             port,
             workers,
@@ -199,12 +196,35 @@ impl Config {
             engine,
             dist,
             cache,
+            watch,
         })
     }
 
     /// The chosen framework's build: `server.js`, `.vite/manifest.json`, `assets/`.
     pub fn build_dir(&self) -> PathBuf {
         self.dist.join(self.framework.name())
+    }
+
+    /// The server bundle in [`build_dir`](Self::build_dir), the file development mode
+    /// watches.
+    pub fn server_bundle(&self) -> PathBuf {
+        self.build_dir().join("server.js")
+    }
+}
+
+/// An `on`/`off` variable, `default` when unset.
+fn switch(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match lookup(name).as_deref() {
+        None => Ok(default),
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        Some(other) => Err(ConfigError(format!(
+            "{name} must be on or off, got {other:?}"
+        ))),
     }
 }
 
@@ -233,6 +253,7 @@ mod tests {
         assert_eq!(c.workers, None);
         assert_eq!(c.framework, Framework::Preact);
         assert!(c.cache);
+        assert!(!c.watch, "no file watching unless asked for");
         assert!(c.build_dir().join("server.js").is_file(), "{c:?}");
     }
 
@@ -244,10 +265,12 @@ mod tests {
             ("STOREFRONT_FRAMEWORK", "react"),
             ("STOREFRONT_DIST", "/srv/dist"),
             ("STOREFRONT_CACHE", "off"),
+            ("STOREFRONT_WATCH", "on"),
         ])
         .expect("valid");
         assert_eq!(c.port, 0);
         assert!(!c.cache);
+        assert!(c.watch);
         assert_eq!(c.workers, Some(3));
         assert_eq!(c.build_dir(), PathBuf::from("/srv/dist/react"));
     }
@@ -264,6 +287,8 @@ mod tests {
         assert!(e.to_string().contains("vue"), "{e}");
         let e = config(&[("STOREFRONT_CACHE", "no")]).expect_err("not on or off");
         assert!(e.to_string().contains("STOREFRONT_CACHE"), "{e}");
+        let e = config(&[("STOREFRONT_WATCH", "1")]).expect_err("not on or off");
+        assert!(e.to_string().contains("STOREFRONT_WATCH"), "{e}");
         let e = config(&[("STOREFRONT_ENGINE", "spidermonkey")]).expect_err("unknown");
         assert!(e.to_string().contains("STOREFRONT_ENGINE"), "{e}");
     }

@@ -9,6 +9,7 @@
 //! `STOREFRONT_CACHE` (`on`; `off` makes every page route no-store, see the table),
 //! `STOREFRONT_ENGINE` (`quickjs` or `v8`; a build with `--features v8` defaults to `v8`,
 //! others have only `quickjs`),
+//! `STOREFRONT_WATCH` (`off`; `on` is development mode, see below),
 //! `HIVER_DRIVER` (`uring` or `epoll`), `RUST_LOG` (`info`).
 //!
 //! | route | what |
@@ -25,16 +26,27 @@
 //! request renders and is answered `X-Hiver-Cache: bypass`, `Cache-Control: private,
 //! no-store` (for measuring the renderer, as `bench/ssr.sh` does).
 //!
+//! With `STOREFRONT_WATCH=on` the server bundle (`<dist>/<framework>/server.js`) is watched:
+//! when it changes, e.g. after `npm run build` in `web/`, it is reloaded within
+//! [`WATCH_INTERVAL`] without a restart or a dropped request, and cached pages rendered by
+//! the old bundle are no longer served. A bundle that does not load is logged and the old
+//! one keeps serving. The manifest and the client assets are read once at start: a rebuild
+//! that changes the client code needs a restart for browsers to get it.
+//!
 //! Every response carries an `X-Request-Id`; pages carry `X-Hiver-Cache`.
 
 pub mod api;
 pub mod config;
 pub mod pages;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use hiver::Router;
 use hiver::metrics::{self, Metrics};
 use hiver::routing::get;
 use hiver::trace::TraceLayer;
+use hiver_ssr::serve::SsrWatcher;
 use hiver_ssr::{Ssr, SsrError};
 
 pub use config::{Config, ConfigError, Engine, Framework};
@@ -48,16 +60,28 @@ pub struct Storefront {
     pub ssr: Ssr,
     /// The Prometheus registry behind `/metrics` (give it to `Server::metrics`).
     pub metrics: Metrics,
+    /// With `STOREFRONT_WATCH=on`, the bundle watcher: keep it alive while serving
+    /// (dropping the last clone stops the watching).
+    pub watcher: Option<Arc<SsrWatcher>>,
 }
 
-/// Builds the storefront for `config`: loads the bundle, manifest and assets and wires the
-/// routes.
+/// How often development mode (`STOREFRONT_WATCH=on`) checks the bundle for changes.
+pub const WATCH_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Builds the storefront for `config`: loads the bundle, manifest and assets, wires the
+/// routes, and in development mode (`config.watch`) starts watching the bundle.
 ///
 /// # Errors
 ///
-/// The chosen build in `config.dist` is missing or broken; the error names the file.
+/// The chosen build in `config.dist` is missing or broken (the error names the file), or
+/// the watcher thread cannot start.
 pub fn build(config: &Config) -> Result<Storefront, SsrError> {
     let ssr = pages::ssr(config)?;
+    let watcher = if config.watch {
+        Some(Arc::new(ssr.watch(WATCH_INTERVAL)?))
+    } else {
+        None
+    };
     let metrics = Metrics::new();
     ssr.register_metrics(&metrics);
     let router = Router::new()
@@ -72,5 +96,6 @@ pub fn build(config: &Config) -> Result<Storefront, SsrError> {
         router,
         ssr,
         metrics,
+        watcher,
     })
 }

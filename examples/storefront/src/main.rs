@@ -46,6 +46,13 @@ fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         "storefront ready: open http://{}/",
         handle.local_addr()
     );
+    if app.watcher.is_some() {
+        tracing::info!(
+            bundle = %config.server_bundle().display(),
+            "development mode: the bundle is reloaded when it changes"
+        );
+    }
+    // `app.watcher` lives until here: watching lasts as long as the server.
     handle.wait()?;
     Ok(())
 }

@@ -38,7 +38,7 @@ pub fn ssr(config: &Config) -> Result<Ssr, SsrError> {
     // `STOREFRONT_CACHE=off`: every route renders every time (benchmarks of the renderer).
     let store = |policy: PagePolicy| policy.no_store(!config.cache);
     engine(config.engine)
-        .bundle(build.join("server.js"))
+        .bundle(config.server_bundle())
         .manifest(build.join(".vite/manifest.json"), entry)
         .page(
             "/",
