@@ -9,8 +9,9 @@
 #            then wrk: plaintext at 64 and 256 connections, plaintext pipelined 16 deep
 #            (256 connections), JSON at 64 connections; req/s and req per server CPU-second
 #   latency  oha at a fixed rate, the same for every server: half the best framework
-#            peer's median plaintext_c64 req/s from the hello section (or LATENCY_RATE);
-#            p50/p99 with coordinated-omission correction; ROUNDS rounds again
+#            peer's median plaintext_c64 req/s from the hello section, capped at 80 % of
+#            what oha alone reaches against that peer (or LATENCY_RATE); p50/p99 with
+#            coordinated-omission correction; ROUNDS rounds again
 #   idle     IDLE_CONNS keep-alive connections held open (one answered request each) by
 #            bench/peers/idle-conns; server RSS (all its processes) before and with them
 #   ssr      bash bench/ssr.sh with SSR_ROUNDS, SSR_DURATION, SSR_WARMUP, SSR_FRAMEWORKS, SSR_ENGINES and
@@ -314,14 +315,39 @@ wait_job() {
   wrk_pid=""
 }
 
-# The fixed rate of the latency section: LATENCY_RATE, or half the best framework peer's
-# (not nginx's: it serves files) median plaintext_c64 req/s from the hello section.
-latency_rate() {
-  if [[ -n $LATENCY_RATE ]]; then echo "$LATENCY_RATE"; return; fi
+# The best framework peer (not nginx: it serves files) by median plaintext_c64 req/s from
+# the hello section, and half that rate: "NAME RATE", or nothing.
+best_peer_half() {
   medians | awk -v servers="$SERVERS" '
     BEGIN { n = split(servers, s, " "); for (i = 1; i <= n; i++) if (s[i] !~ /^hiver/ && s[i] != "nginx") peer[s[i]] = 1 }
-    $1 in peer && $2 == "plaintext_c64.req_s" && $3 > best { best = $3 }
-    END { if (best > 0) printf "%d\n", best / 2 }'
+    $1 in peer && $2 == "plaintext_c64.req_s" && $3 > best { best = $3; name = $1 }
+    END { if (best > 0) printf "%s %d\n", name, best / 2 }'
+}
+
+# The fixed rate of the latency section, in RATE, and how it was chosen, in RATE_WHY:
+# LATENCY_RATE, or half the best framework peer's plaintext_c64 median, capped at 80 % of
+# what oha itself reaches against that peer in 2 s without a rate (oha costs more per
+# request than wrk: above its own ceiling every server "falls behind" and the latencies
+# measure oha's queue).
+choose_latency_rate() {
+  RATE=$LATENCY_RATE RATE_WHY="LATENCY_RATE"
+  [[ -z $RATE ]] || return 0
+  local peer half out=$WORK_DIR/oha-ceiling.json ceiling
+  read -r peer half <<<"$(best_peer_half)"
+  [[ -n $half ]] || return 0
+  start_server "$peer" $((BASE_PORT + 60))
+  "$OHA" --no-tui --output-format json -o "$out" -z 2s -c 64 \
+    "http://127.0.0.1:$((BASE_PORT + 60))/plaintext" >"$WORK_DIR/oha.log" 2>&1 &
+  wrk_pid=$!
+  wait_job "oha failed" "$WORK_DIR/oha.log"
+  stop_server
+  ceiling=$(python3 -c 'import json, sys; print("%d" % json.load(open(sys.argv[1]))["summary"]["requestsPerSec"])' "$out")
+  log "oha alone against $peer: $ceiling req/s; half $peer's plaintext_c64 median: $half req/s"
+  RATE=$half RATE_WHY="half the best framework peer's ($peer) plaintext_c64 median"
+  if ((ceiling * 8 / 10 < half)); then
+    RATE=$((ceiling * 8 / 10))
+    RATE_WHY="80 % of the $ceiling req/s oha itself reached against $peer, which is below half $peer's plaintext_c64 median ($half)"
+  fi
 }
 
 # p50/p99 at a fixed rate: oha, 64 connections, coordinated-omission correction (latency
@@ -487,13 +513,13 @@ main() {
   build
   mkdir -p "$RESULTS_DIR"
   echo "round,server,metric,value" >"$CSV.partial"
-  local rate=""
+  RATE="" RATE_WHY=""
   if wants hello; then each_round bench_server "$ROUNDS"; fi
   if wants latency; then
-    rate=$(latency_rate)
-    [[ -n $rate ]] || die "no fixed rate: run the hello section with a framework peer, or set LATENCY_RATE"
-    log "latency section: $rate req/s for every server"
-    each_round latency_server "$ROUNDS" "$rate"
+    choose_latency_rate
+    [[ -n $RATE ]] || die "no fixed rate: run the hello section with a framework peer, or set LATENCY_RATE"
+    log "latency section: $RATE req/s for every server ($RATE_WHY)"
+    each_round latency_server "$ROUNDS" "$RATE"
   fi
   if wants idle; then each_round idle_server 1; fi
   if wants ssr; then ssr_section; fi
@@ -502,13 +528,17 @@ main() {
     echo "## Run $STAMP"
     echo
     versions
-    echo "- command: \`SECTIONS=\"$SECTIONS\" ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP WRK_THREADS=$WRK_THREADS SERVERS=\"$SERVERS\" bash bench/run.sh\`"
+    local ssr_knobs=""
+    if wants ssr; then
+      ssr_knobs=" SSR_ROUNDS=$SSR_ROUNDS SSR_DURATION=$SSR_DURATION SSR_WARMUP=$SSR_WARMUP SSR_FRAMEWORKS=\"$SSR_FRAMEWORKS\" SSR_ENGINES=\"$SSR_ENGINES\""
+    fi
+    echo "- command: \`SECTIONS=\"$SECTIONS\" ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP WRK_THREADS=$WRK_THREADS SERVERS=\"$SERVERS\"$ssr_knobs bash bench/run.sh\`"
     echo "- raw results: bench/results/$STAMP.csv"
     echo
     echo "Medians over $ROUNDS rounds (the idle-connections rows: one round). req_per_cpu_s ="
     echo "requests ÷ server CPU seconds (utime+stime of all its processes). p99_ms: wrk's."
     echo "derived_mean_ms (pipelined): connections × $PIPELINE_DEPTH ÷ req/s (Little's law), not measured."
-    [[ -z $rate ]] || echo "fixed_rate: oha, 64 connections, $rate req/s for every server (half the best framework peer's plaintext_c64 median), $LATENCY_DURATION s, latency corrected for coordinated omission."
+    [[ -z $RATE ]] || echo "fixed_rate: oha, 64 connections, $RATE req/s for every server ($RATE_WHY), $LATENCY_DURATION s, latency corrected for coordinated omission; achieved_req_s below the rate means the server (or oha) fell behind."
     echo "idle_conns: $IDLE_CONNS keep-alive connections, one answered request each; bytes_per_conn = (RSS with − RSS before) ÷ $IDLE_CONNS."
     echo
     table values
