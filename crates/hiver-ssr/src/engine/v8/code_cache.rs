@@ -3,7 +3,7 @@
 //! A fresh isolate otherwise parses and compiles the whole bundle, then compiles each function
 //! again the first time a render calls it. With V8's code cache it deserialises that work
 //! instead. Measured on the storefront's React bundle (`bench/v8-raw`, BENCHMARKS.md, "SSR
-//! engines"): load 18 → 9 ms and first render 39 → 28 ms with a cache made after one render;
+//! engines"): load 17 → 8 ms and first render 39 → 26 ms with a cache made after one render;
 //! a cache made right after loading cuts the load to 6 ms but leaves the first render at 40.
 //!
 //! So a bundle's cache comes in two stages. The first context that loads a bundle (the pool's

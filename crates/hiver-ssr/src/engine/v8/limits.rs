@@ -5,8 +5,8 @@
 //! fixed [`YOUNG_GENERATION`] on top. `CreateParams::heap_limits` would carve the young
 //! generation out of the cap instead (a tenth of it: 2 MiB semi-spaces for 64 MiB), and a
 //! React `renderToString` of the storefront, which allocates tens of MB per render, then
-//! ran ten times the scavenges and dozens of full mark-compacts: 0.6-0.7x the throughput
-//! of V8's defaults (BENCHMARKS.md, "SSR engines"). When V8 nears the cap it calls
+//! ran many more scavenges and full mark-compacts: 0.89x the renders per second of V8's
+//! defaults on one core (`bench/v8-raw/compare.sh`, BENCHMARKS.md, "SSR engines"). When V8 nears the cap it calls
 //! [`near_heap_limit`], which terminates the running script and grants a little more room so
 //! V8 unwinds instead of aborting the process; the render then reports
 //! [`RenderError::is_memory`](crate::RenderError::is_memory) and the pool drops the isolate.
