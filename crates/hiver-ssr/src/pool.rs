@@ -56,6 +56,8 @@ use std::time::Duration;
 
 pub use builder::RenderPoolBuilder;
 pub use metrics::{LATENCY_BUCKETS, LatencyHistogram, MetricsSnapshot};
+#[cfg(feature = "framework")]
+pub(crate) use watch::FileWatch;
 pub use watch::Watcher;
 
 use crate::engine::{Bundle, BundleError, EngineFactory, Limits, Page, RenderError};

@@ -1,6 +1,7 @@
-//! Development reload: poll a bundle file's modification time, reload when it changes.
+//! Development reload: poll a bundle file's modification time and length, reload when either
+//! changes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
@@ -12,9 +13,8 @@ use crate::engine::Bundle;
 /// stops the polling thread.
 #[derive(Debug)]
 pub struct Watcher {
-    /// Dropped to wake and end the polling thread at once instead of after its sleep.
-    stop: Option<flume::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    /// Held for its `Drop`, which stops the polling thread.
+    _watch: FileWatch,
 }
 
 impl Watcher {
@@ -23,53 +23,75 @@ impl Watcher {
         path: PathBuf,
         interval: Duration,
     ) -> std::io::Result<Self> {
+        let watch = FileWatch::spawn("hiver-bundle-watch", path, interval, move |path| {
+            let result = Bundle::from_file(path).and_then(|bundle| shared.reload(bundle));
+            match result {
+                Ok(generation) => {
+                    tracing::info!(path = %path.display(), generation, "bundle changed");
+                }
+                Err(error) => {
+                    tracing::error!(%error, "changed bundle rejected; keeping the old one");
+                }
+            }
+        })?;
+        Ok(Watcher { _watch: watch })
+    }
+}
+
+/// A thread that polls one file's modification time and length every `interval` and calls
+/// `changed` when either moves (the length catches two writes within one mtime tick). A
+/// missing file is a save in progress (write to a temporary, then rename) and is skipped.
+/// Dropping it wakes the thread at once, ends it and joins it. Shared by the pool's and the
+/// SSR handler's watchers.
+#[derive(Debug)]
+pub(crate) struct FileWatch {
+    /// Dropped to wake and end the polling thread at once instead of after its sleep.
+    stop: Option<flume::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FileWatch {
+    pub(crate) fn spawn(
+        name: &str,
+        path: PathBuf,
+        interval: Duration,
+        mut changed: impl FnMut(&Path) + Send + 'static,
+    ) -> std::io::Result<Self> {
         let (stop, stopped) = flume::bounded::<()>(1);
-        // Read before returning, so a write right after `watch` returns counts as a change.
-        let seen = modified(&path);
+        // Read before returning, so a change made right after the watch starts is seen.
+        let mut seen = modified(&path);
         let thread = std::thread::Builder::new()
-            .name("hiver-bundle-watch".to_owned())
-            .spawn(move || poll(&shared, &path, seen, interval, &stopped))?;
-        Ok(Watcher {
+            .name(name.to_owned())
+            .spawn(move || {
+                // `recv_timeout` is the sleep; it returns early with `Disconnected` on drop.
+                while let Err(flume::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                    let now = modified(&path);
+                    if now == seen || now.is_none() {
+                        continue;
+                    }
+                    seen = now;
+                    changed(&path);
+                }
+            })?;
+        Ok(FileWatch {
             stop: Some(stop),
             thread: Some(thread),
         })
     }
 }
 
-impl Drop for Watcher {
+impl Drop for FileWatch {
     fn drop(&mut self) {
         self.stop = None;
         if let Some(thread) = self.thread.take() {
-            // The polling thread only logs; a panic there has nothing to hand back.
+            // The polling thread only reloads and logs; a panic there was already reported
+            // by the panic hook and has nothing to hand back.
             let _ = thread.join();
         }
     }
 }
 
-/// Modification time and length: the length catches two writes within one mtime tick.
-fn modified(path: &PathBuf) -> Option<(SystemTime, u64)> {
+fn modified(path: &Path) -> Option<(SystemTime, u64)> {
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.modified().ok()?, meta.len()))
-}
-
-fn poll(
-    shared: &Shared,
-    path: &PathBuf,
-    mut seen: Option<(SystemTime, u64)>,
-    interval: Duration,
-    stopped: &flume::Receiver<()>,
-) {
-    // `recv_timeout` is the sleep; it returns early with `Disconnected` when the Watcher drops.
-    while let Err(flume::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-        let now = modified(path);
-        if now == seen || now.is_none() {
-            continue;
-        }
-        seen = now;
-        let result = Bundle::from_file(path).and_then(|bundle| shared.reload(bundle));
-        match result {
-            Ok(generation) => tracing::info!(path = %path.display(), generation, "bundle changed"),
-            Err(error) => tracing::error!(%error, "changed bundle rejected; keeping the old one"),
-        }
-    }
 }
