@@ -149,17 +149,24 @@ fn auto_falls_back() {
         .expect_err("io_uring is refused under the filter");
     assert_eq!(refused.kind(), ErrorKind::PermissionDenied, "{refused}");
 
+    serve_and_echo(Driver::Epoll, "auto mode");
+}
+
+/// Starts two workers, checks every worker and the handle report `expected`, echoes one
+/// message through it and prints the result line the parent reads.
+fn serve_and_echo(expected: Driver, how: &str) {
     let server = Builder::new()
         .workers(2)
         .pin_workers(false)
-        .listen("127.0.0.1:0", |w| {
-            assert_eq!(w.driver(), Driver::Epoll, "worker {}", w.index());
+        .listen("127.0.0.1:0", move |w| {
+            assert_eq!(w.driver(), expected, "worker {}", w.index());
             echo
         })
-        .expect("auto mode starts on epoll");
-    assert_eq!(server.driver(), Driver::Epoll);
-    let echoed = roundtrip(server.local_addr(), b"through epoll");
-    assert_eq!(echoed, b"through epoll");
+        .unwrap_or_else(|e| panic!("{how}: {e}"));
+    assert_eq!(server.driver(), expected);
+    let msg = format!("through {expected}");
+    let echoed = roundtrip(server.local_addr(), msg.as_bytes());
+    assert_eq!(echoed, msg.as_bytes());
     stop(&server);
     println!(
         "driver={} echoed={}",
@@ -180,25 +187,7 @@ fn serves_on_env_driver(expected: Driver) {
         .with_ansi(false)
         .with_writer(std::io::stdout)
         .init();
-    let server = Builder::new()
-        .workers(2)
-        .pin_workers(false)
-        .listen("127.0.0.1:0", move |w| {
-            assert_eq!(w.driver(), expected, "worker {}", w.index());
-            echo
-        })
-        .unwrap_or_else(|e| panic!("{DRIVER_ENV}={forced}: {e}"));
-    assert_eq!(server.driver(), expected);
-    let msg = format!("through {expected}");
-    let echoed = roundtrip(server.local_addr(), msg.as_bytes());
-    assert_eq!(echoed, msg.as_bytes());
-    stop(&server);
-    println!(
-        "driver={} echoed={}",
-        server.driver(),
-        String::from_utf8_lossy(&echoed)
-    );
-    println!("{PASSED}");
+    serve_and_echo(expected, &format!("{DRIVER_ENV}={forced}"));
 }
 
 fn forced_uring_fails(builder: Builder) {
