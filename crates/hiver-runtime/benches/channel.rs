@@ -1,6 +1,6 @@
 //! P2: the cross-core MPSC channel (`hiver_runtime::channel`).
 //!
-//! 1, 2 and 4 producer threads share `MESSAGES` sends; the receiver awaits them on a compio
+//! 1, 2 and 4 producer threads share `MESSAGES` sends; the receiver awaits them on a Hiver
 //! runtime on the bench thread, as a worker awaits its control messages. Throughput is
 //! messages per second through the whole channel. Each iteration includes spawning the
 //! producer threads (tens of µs, about 1 % of an iteration); on a 2-core machine 2 and 4
@@ -10,9 +10,8 @@ use std::hint::black_box;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use compio::runtime::Runtime;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use hiver_runtime::channel::channel;
+use hiver_runtime::{Runtime, channel::channel};
 
 /// Messages per iteration, split evenly over the producers.
 const MESSAGES: usize = 100_000;
@@ -48,7 +47,7 @@ fn round(rt: &Runtime, producers: usize) -> Duration {
 
 fn mpsc(c: &mut Criterion) {
     // Invariant: the bench cannot run without a runtime; failing loudly is the right answer.
-    let rt = Runtime::new().expect("compio runtime");
+    let rt = Runtime::new().expect("Hiver runtime");
     let mut group = c.benchmark_group("channel_mpsc");
     group.throughput(Throughput::Elements(MESSAGES as u64));
     group.sample_size(20);

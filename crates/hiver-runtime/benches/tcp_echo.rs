@@ -7,31 +7,26 @@
 //! the client is pinned to the same one (see `pin_client`). A driver the kernel refuses is
 //! skipped with a message, not failed.
 
-use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use compio::io::{AsyncRead, AsyncWriteExt};
+use bytes::BytesMut;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use hiver_runtime::{Builder, Connection, Driver, ServerHandle};
 
 const MESSAGE: usize = 64;
 
 async fn echo(mut conn: Connection) {
-    let mut buf = Vec::with_capacity(4096);
+    let mut buf = BytesMut::with_capacity(4096);
     loop {
-        let res = conn.stream_mut().read(buf).await;
-        buf = res.1;
-        match res.0 {
+        match conn.stream_mut().read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(_) => {
-                let res = conn.stream_mut().write_all(buf).await;
-                buf = res.1;
-                if res.0.is_err() {
+                let data = buf.split().freeze();
+                if conn.stream_mut().write_all(data).await.is_err() {
                     break;
                 }
-                buf.clear();
             }
         }
     }
@@ -43,15 +38,14 @@ async fn echo(mut conn: Connection) {
 /// wake an idle vCPU (4–5× slower, and faster whenever other load keeps it awake); left
 /// to the scheduler it swings between the two from run to run. Sharing a CPU measures the
 /// server's code and syscalls rather than the VM's wake-up latency. Best effort: without
-/// affinity support it does nothing. compio's runtime builder is the affinity call already
-/// in the dependency tree: building a runtime pins the calling thread, and the pin
-/// outlives the runtime.
+/// affinity support it does nothing.
 fn pin_client() {
     let Some(cpu) = first_allowed_cpu() else {
         return;
     };
-    let mut builder = compio::runtime::RuntimeBuilder::new();
-    if let Err(e) = builder.thread_affinity(HashSet::from([cpu])).build() {
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(cpu);
+    if let Err(e) = rustix::thread::sched_setaffinity(None, &set) {
         eprintln!("could not pin the client to CPU {cpu}: {e}");
     }
 }

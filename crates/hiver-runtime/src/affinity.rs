@@ -31,6 +31,16 @@ fn parse_cpu_list(list: &str) -> Option<Vec<usize>> {
     Some(cpus)
 }
 
+/// Pins the calling thread to `cpu`; a failure (a CPU taken away meanwhile) is logged and
+/// the thread runs unpinned.
+pub(crate) fn pin_current_thread(cpu: usize) {
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(cpu);
+    if let Err(e) = rustix::thread::sched_setaffinity(None, &set) {
+        tracing::warn!(cpu, error = %e, "could not pin the worker thread");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@
 //!
 //! let (tx, mut rx) = channel::<u32>();
 //! let producer = std::thread::spawn(move || tx.send(7).unwrap());
-//! let got = compio::runtime::Runtime::new().unwrap().block_on(async move { rx.recv().await });
+//! let got = hiver_runtime::Runtime::new().unwrap().block_on(async move { rx.recv().await });
 //! producer.join().unwrap();
 //! assert_eq!(got, Some(7));
 //! ```

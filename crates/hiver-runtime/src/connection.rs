@@ -13,9 +13,7 @@ use std::{
     task::{Poll, Waker},
 };
 
-use compio::net::TcpStream;
-
-use crate::Shutdown;
+use crate::{Shutdown, net::TcpStream};
 
 /// A connection accepted by a worker, handed to the handler built by `make_handler`.
 ///
@@ -53,7 +51,7 @@ impl Connection {
         &mut self.stream
     }
 
-    /// The socket, shared (compio implements its I/O traits for `&TcpStream` too).
+    /// The socket, shared (for its addresses and options).
     pub fn stream(&self) -> &TcpStream {
         &self.stream
     }

@@ -2,8 +2,6 @@
 
 use std::{ffi::OsString, fmt, io, str::FromStr};
 
-use compio::driver::{DriverType, ProactorBuilder};
-
 /// The environment variable that forces a driver when the [`Builder`](crate::Builder) did not.
 pub const DRIVER_ENV: &str = "HIVER_DRIVER";
 
@@ -25,22 +23,6 @@ impl Driver {
         match self {
             Driver::IoUring => "io_uring",
             Driver::Epoll => "epoll",
-        }
-    }
-
-    pub(crate) fn from_compio(t: DriverType) -> Driver {
-        match t {
-            DriverType::IoUring => Driver::IoUring,
-            // IOCP does not exist on the platforms we build for; treat every other
-            // readiness/completion driver compio may add as the polling fallback.
-            _ => Driver::Epoll,
-        }
-    }
-
-    fn to_compio(self) -> DriverType {
-        match self {
-            Driver::IoUring => DriverType::IoUring,
-            Driver::Epoll => DriverType::Poll,
         }
     }
 }
@@ -112,34 +94,31 @@ pub(crate) fn driver_from_env(value: Option<OsString>) -> io::Result<Option<Driv
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{DRIVER_ENV}: {e}")))
 }
 
-/// How each worker's proactor is configured.
+/// How each worker's driver is chosen and set up.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DriverConfig {
-    /// `None` lets compio's fusion driver pick io_uring and fall back to polling.
+    /// `None`: io_uring where the kernel allows it, else epoll.
     pub forced: Option<Driver>,
     /// `forced` came from `HIVER_DRIVER` rather than `Builder::driver`; only for messages.
     pub forced_by_env: bool,
-    /// SINGLE_ISSUER + DEFER_TASKRUN instead of COOP_TASKRUN + TASKRUN_FLAG.
+    /// Try SINGLE_ISSUER + DEFER_TASKRUN first (falling back to COOP_TASKRUN where the
+    /// kernel refuses it); false goes straight to COOP_TASKRUN. Both with TASKRUN_FLAG:
+    /// default ring flags were 25–30 % slower than epoll on this project's VMs, because
+    /// every completion interrupted the worker.
     pub defer_taskrun: bool,
 }
 
-impl DriverConfig {
-    pub fn proactor(&self) -> ProactorBuilder {
-        let mut b = ProactorBuilder::new();
-        if self.defer_taskrun {
-            b.single_issuer(true).defer_taskrun(true);
-        } else {
-            // Measured on this project's VMs: default ring flags are 25–30 % slower
-            // than epoll because every completion interrupts the task; cooperative
-            // task running removes those IPIs.
-            b.coop_taskrun(true).taskrun_flag(true);
+impl Default for DriverConfig {
+    fn default() -> Self {
+        DriverConfig {
+            forced: None,
+            forced_by_env: false,
+            defer_taskrun: true,
         }
-        if let Some(d) = self.forced {
-            b.driver_type(d.to_compio());
-        }
-        b
     }
+}
 
+impl DriverConfig {
     /// Explains why a worker's runtime could not be built. A forced io_uring that the kernel
     /// or a seccomp filter refuses otherwise surfaces as a bare "Operation not permitted",
     /// which names neither io_uring nor the setting that disabled the epoll fallback.
@@ -186,21 +165,28 @@ mod tests {
     }
 
     /// DEFER_TASKRUN only runs completions when the ring's owner waits for them; check that
-    /// compio's cross-thread waker and its timers still wake an idle worker.
+    /// the cross-thread waker and the timers still wake an idle worker, on both ring
+    /// setups and on epoll.
     #[test]
-    fn defer_taskrun_ring_is_woken_from_another_thread() {
+    fn idle_runtimes_are_woken_from_another_thread() {
+        for (forced, defer_taskrun) in [
+            (Driver::IoUring, true),
+            (Driver::IoUring, false),
+            (Driver::Epoll, false),
+        ] {
+            woken_from_another_thread(DriverConfig {
+                forced: Some(forced),
+                forced_by_env: false,
+                defer_taskrun,
+            });
+        }
+    }
+
+    fn woken_from_another_thread(cfg: DriverConfig) {
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let cfg = DriverConfig {
-                forced: Some(Driver::IoUring),
-                forced_by_env: false,
-                defer_taskrun: true,
-            };
-            let rt = compio::runtime::RuntimeBuilder::new()
-                .with_proactor(cfg.proactor())
-                .build()
-                .unwrap();
-            assert_eq!(rt.driver_type(), DriverType::IoUring);
+            let rt = crate::Runtime::with_config(&cfg).unwrap();
+            assert_eq!(Some(rt.driver()), cfg.forced);
             let (tx, mut rx) = crate::channel::channel::<u32>();
             let got = rt.block_on(async move {
                 crate::time::sleep(std::time::Duration::from_millis(10)).await;

@@ -1,7 +1,7 @@
-//! Thread-per-core runtime for Hiver, on [compio](https://docs.rs/compio).
+//! Thread-per-core runtime for Hiver, with its own io_uring and epoll drivers.
 //!
 //! [`Builder::listen`] starts N worker threads (one per core by default, each pinned to its
-//! core). Every worker owns its compio runtime, its I/O driver, its own listener socket
+//! core). Every worker owns its [`Runtime`] (a single-threaded executor), its I/O driver, its own listener socket
 //! (SO_REUSEPORT: the kernel spreads connections over the workers), its
 //! [timer wheel](time) and its connection count. A connection is accepted, served and closed
 //! on one worker; nothing on that path crosses cores, so handlers and their futures need
@@ -13,9 +13,12 @@
 //! [`ServerHandle::open_connections`] and [`WorkerInfo::open_connections`] read it from any
 //! thread, e.g. for a metrics endpoint.
 //!
-//! **Drivers.** io_uring is used where the kernel allows it (rings set up with
-//! COOP_TASKRUN + TASKRUN_FLAG, or SINGLE_ISSUER + DEFER_TASKRUN with
-//! [`Builder::defer_taskrun`]); otherwise epoll. [`Builder::driver`] or the environment
+//! **Drivers.** io_uring is used where the kernel allows it (Linux 6.0: multishot accept and
+//! multishot receive into a ring of provided buffers, vectored zero-copy sends, one
+//! `io_uring_enter` per loop turn; rings set up with SINGLE_ISSUER + DEFER_TASKRUN, or
+//! COOP_TASKRUN where the kernel refuses that or [`Builder::defer_taskrun`] says so);
+//! otherwise epoll (each socket registered once, edge-triggered; one `epoll_wait` per loop
+//! turn). [`Builder::driver`] or the environment
 //! variable `HIVER_DRIVER=uring|io_uring|epoll` forces one. The driver in use is logged when
 //! each worker starts and reported by [`ServerHandle::driver`] and [`WorkerInfo::driver`].
 //!
@@ -24,7 +27,8 @@
 //! [`Shutdown`] (which connection loops watch), wait for its connections to close for at
 //! most [`Builder::drain_timeout`], and exit. [`ServerHandle::wait`] blocks until then.
 //!
-//! Also public, for other crates and benchmarks: [`time`] (sleep/timeout on the per-thread
+//! Also public, for other crates, tests and benchmarks: [`Runtime`] and [`spawn`] (the
+//! executor on its own), [`net`] (TCP sockets), [`time`] (sleep/timeout on the per-thread
 //! wheel), [`timer::Wheel`] (the wheel itself) and [`channel`] (cross-core MPSC).
 //!
 //! # Examples
@@ -32,26 +36,17 @@
 //! An echo server on every core:
 //!
 //! ```no_run
-//! use compio::io::{AsyncRead, AsyncWriteExt};
+//! use bytes::BytesMut;
 //! use hiver_runtime::Builder;
 //!
 //! let server = Builder::new().handle_signals(true).listen("127.0.0.1:8080", |worker| {
 //!     println!("worker {} runs on {}", worker.index(), worker.driver());
 //!     |mut conn: hiver_runtime::Connection| async move {
-//!         let mut buf = Vec::with_capacity(4096);
-//!         loop {
-//!             let res = conn.stream_mut().read(buf).await;
-//!             buf = res.1;
-//!             match res.0 {
-//!                 Ok(0) | Err(_) => break,
-//!                 Ok(_) => {
-//!                     let res = conn.stream_mut().write_all(buf).await;
-//!                     buf = res.1;
-//!                     if res.0.is_err() {
-//!                         break;
-//!                     }
-//!                     buf.clear();
-//!                 }
+//!         let mut buf = BytesMut::with_capacity(4096);
+//!         while let Ok(n @ 1..) = conn.stream_mut().read(&mut buf).await {
+//!             let data = buf.split_to(n).freeze();
+//!             if conn.stream_mut().write_all(data).await.is_err() {
+//!                 break;
 //!             }
 //!         }
 //!     }
@@ -71,8 +66,12 @@ pub mod channel;
 mod connection;
 mod driver;
 mod listener;
+pub mod net;
+mod rt;
 mod server;
 mod shutdown;
+mod slab;
+mod sys;
 pub mod time;
 pub mod timer;
 mod worker;
@@ -80,6 +79,7 @@ mod worker;
 pub use builder::Builder;
 pub use connection::Connection;
 pub use driver::{DRIVER_ENV, Driver, ParseDriverError};
+pub use rt::{JoinHandle, Runtime, spawn};
 pub use server::ServerHandle;
 pub use shutdown::Shutdown;
 pub use worker::WorkerInfo;

@@ -39,8 +39,8 @@ fn bind_group(addr: SocketAddr, n: usize) -> io::Result<Vec<TcpListener>> {
     Ok(all)
 }
 
-/// The socket stays blocking: compio makes it non-blocking itself when it runs on the
-/// polling driver, and io_uring takes it as it is.
+/// The socket stays blocking here: the worker's [`net::TcpListener::from_std`](
+/// crate::net::TcpListener::from_std) makes it non-blocking when it takes it over.
 fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;

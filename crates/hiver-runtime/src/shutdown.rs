@@ -133,19 +133,21 @@ mod tests {
 
     #[test]
     fn wait_completes_after_trigger() {
-        let rt = compio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            let s = Shutdown::new();
-            assert!(!s.is_triggered());
-            let waiter = compio::runtime::spawn(s.wait());
-            let dropped = s.wait();
-            drop(dropped);
-            compio::time::sleep(std::time::Duration::from_millis(5)).await;
-            s.trigger();
-            s.trigger();
-            assert!(s.is_triggered());
-            waiter.await.unwrap();
-            s.wait().await;
-        });
+        for driver in [crate::Driver::IoUring, crate::Driver::Epoll] {
+            let rt = crate::Runtime::with_driver(driver).unwrap();
+            rt.block_on(async {
+                let s = Shutdown::new();
+                assert!(!s.is_triggered());
+                let waiter = crate::spawn(s.wait());
+                let dropped = s.wait();
+                drop(dropped);
+                crate::time::sleep(std::time::Duration::from_millis(5)).await;
+                s.trigger();
+                s.trigger();
+                assert!(s.is_triggered());
+                waiter.await;
+                s.wait().await;
+            });
+        }
     }
 }

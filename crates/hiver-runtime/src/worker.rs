@@ -1,7 +1,6 @@
 //! One worker thread: its runtime, its listener, its accept loop and its shutdown.
 
 use std::{
-    collections::HashSet,
     future::Future,
     io,
     net::TcpListener as StdListener,
@@ -16,12 +15,11 @@ use std::{
     time::Duration,
 };
 
-use compio::net::TcpListener;
 use futures_util::future::{Either, select};
 
 use crate::{
-    Connection, Driver, Shutdown, channel::Receiver, connection::Counter, driver::DriverConfig,
-    time,
+    Connection, Driver, Runtime, Shutdown, channel::Receiver, connection::Counter,
+    driver::DriverConfig, net::TcpListener, time,
 };
 
 /// What a worker is, as seen by `make_handler`.
@@ -104,16 +102,14 @@ where
     Fut: Future<Output = ()> + 'static,
 {
     let index = cfg.index;
-    let mut rt = compio::runtime::RuntimeBuilder::new();
-    rt.with_proactor(cfg.driver.proactor());
     if let Some(cpu) = cfg.cpu {
-        rt.thread_affinity(HashSet::from([cpu]));
+        crate::affinity::pin_current_thread(cpu);
     }
-    let rt = match rt.build() {
+    let rt = match Runtime::with_config(&cfg.driver) {
         Ok(rt) => rt,
         Err(e) => return startup_failed(&ready, index, cfg.driver.startup_error(e)),
     };
-    let driver = Driver::from_compio(rt.driver_type());
+    let driver = rt.driver();
     rt.block_on(async move {
         let listener = match TcpListener::from_std(listener) {
             Ok(l) => l,
@@ -154,7 +150,7 @@ where
 {
     let counter = Rc::new(Counter::new(cfg.open.clone()));
     let shutdown = Shutdown::new();
-    let accept = compio::runtime::spawn(accept_loop(
+    let accept = crate::spawn(accept_loop(
         listener,
         handler,
         counter.clone(),
@@ -162,9 +158,9 @@ where
         cfg.max_connections,
     ));
     let result = match select(accept, pin!(control.recv())).await {
-        Either::Left((accepted, _)) => accepted.unwrap_or_else(|e| Err(e.into())),
+        Either::Left((accepted, _)) => accepted,
         // Every sender is gone: the server was detached, so it serves until the process ends.
-        Either::Right((None, accept)) => accept.await.unwrap_or_else(|e| Err(e.into())),
+        Either::Right((None, accept)) => accept.await,
         // Dropping the accept task drops the listener: new connections are refused.
         Either::Right((Some(Control::Shutdown), accept)) => {
             drop(accept);
@@ -213,7 +209,7 @@ where
                 let local = stream.local_addr().unwrap_or(listen_addr);
                 let slot = counter.acquire();
                 let conn = Connection::new(stream, peer, local, shutdown.clone(), slot);
-                compio::runtime::spawn(handler(conn)).detach();
+                crate::spawn(handler(conn)).detach();
             }
             Err(e) => on_accept_error(e).await?,
         }

@@ -9,7 +9,7 @@ use std::{
 use hiver_runtime::channel::{TryRecvError, channel};
 
 fn block_on<F: Future>(f: F) -> F::Output {
-    compio::runtime::Runtime::new().unwrap().block_on(f)
+    hiver_runtime::Runtime::new().unwrap().block_on(f)
 }
 
 #[test]

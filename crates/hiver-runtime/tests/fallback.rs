@@ -20,7 +20,7 @@ use std::{
 };
 
 use common::*;
-use hiver_runtime::{Builder, DRIVER_ENV, Driver};
+use hiver_runtime::{Builder, DRIVER_ENV, Driver, Runtime};
 use seccompiler::{SeccompAction, SeccompFilter};
 
 /// Names the scenario a child process runs; unset in the parent.
@@ -141,13 +141,14 @@ fn auto_falls_back() {
     );
     refuse_io_uring();
     // The filter works: a ring cannot be created any more.
-    let mut uring = compio::driver::ProactorBuilder::new();
-    uring.driver_type(compio::driver::DriverType::IoUring);
-    let refused = compio::runtime::RuntimeBuilder::new()
-        .with_proactor(uring)
-        .build()
-        .expect_err("io_uring is refused under the filter");
+    let refused =
+        Runtime::with_driver(Driver::IoUring).expect_err("io_uring is refused under the filter");
     assert_eq!(refused.kind(), ErrorKind::PermissionDenied, "{refused}");
+    // And a runtime in auto mode quietly takes epoll.
+    assert_eq!(
+        Runtime::new().expect("epoll still works").driver(),
+        Driver::Epoll
+    );
 
     serve_and_echo(Driver::Epoll, "auto mode");
 }

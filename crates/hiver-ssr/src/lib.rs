@@ -55,7 +55,7 @@
 //!
 //! | feature | default | what it enables |
 //! |---|---|---|
-//! | `framework` | yes | the `serve` module: [`Ssr`] as `hiver` routes (depends on `hiver` and `compio`) |
+//! | `framework` | yes | the `serve` module: [`Ssr`] as `hiver` routes (depends on `hiver` and `hiver-runtime`) |
 //! | `v8` | no | the V8 backend, `engine::V8` (the `v8` crate; its build script downloads the prebuilt V8 library, or reads the file named by `RUSTY_V8_ARCHIVE`) |
 
 pub mod cache;

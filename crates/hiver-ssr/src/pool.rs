@@ -23,7 +23,7 @@
 //!
 //! [`RenderPool::submit`] never blocks: with the queue full it fails at once with
 //! [`RenderError::is_queue_full`]. The [`PendingRender`] it returns is a plain `Future` (no
-//! async runtime needed), so it can be awaited on any executor, including a compio worker.
+//! async runtime needed), so it can be awaited on any executor, including a Hiver worker.
 //!
 //! Render threads are not pinned unless [`RenderPoolBuilder::pin_threads`] asks for it: by
 //! default the OS places them.

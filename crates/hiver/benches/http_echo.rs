@@ -7,7 +7,6 @@
 //! first CPU and the client is pinned to the same one (see `pin_client`). A driver the kernel
 //! refuses is skipped with a message, not failed.
 
-use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
@@ -92,15 +91,14 @@ fn content_length(head: &[u8]) -> io::Result<usize> {
 /// wake an idle vCPU (4–5× slower, and faster whenever other load keeps it awake); left
 /// to the scheduler it swings between the two from run to run. Sharing a CPU measures the
 /// server's code and syscalls rather than the VM's wake-up latency. Best effort: without
-/// affinity support it does nothing. compio's runtime builder is the affinity call already
-/// in the dependency tree: building a runtime pins the calling thread, and the pin
-/// outlives the runtime.
+/// affinity support it does nothing.
 fn pin_client() {
     let Some(cpu) = first_allowed_cpu() else {
         return;
     };
-    let mut builder = compio::runtime::RuntimeBuilder::new();
-    if let Err(e) = builder.thread_affinity(HashSet::from([cpu])).build() {
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(cpu);
+    if let Err(e) = rustix::thread::sched_setaffinity(None, &set) {
         eprintln!("could not pin the client to CPU {cpu}: {e}");
     }
 }

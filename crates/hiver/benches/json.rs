@@ -15,7 +15,7 @@ use hiver::routing::get;
 use hiver::{Json, Router};
 use serde::Serialize;
 
-use common::{Compio, request};
+use common::{Executor, request};
 
 #[derive(Serialize)]
 struct Message {
@@ -79,7 +79,7 @@ fn into_response(c: &mut Criterion) {
 
 fn dispatch(c: &mut Criterion) {
     let svc = Router::new().route("/json", get(json)).into_service();
-    let rt = Compio::new();
+    let rt = Executor::new();
     c.bench_function("json_dispatch/hello_message", |b| {
         b.to_async(&rt).iter_batched(
             || request(Method::GET, "/json"),

@@ -15,7 +15,7 @@ use hiver::routing::get;
 use hiver::trace::TraceLayer;
 use hiver::{Request, Response, Router};
 
-use common::{Compio, request};
+use common::{Executor, request};
 
 async fn pass(req: Request, next: Next) -> Response {
     next.run(req).await
@@ -29,7 +29,7 @@ fn with_from_fn(layers: usize) -> Router {
     (0..layers).fold(base(), |app, _| app.layer(middleware::from_fn(pass)))
 }
 
-fn bench_app(c: &mut Criterion, rt: &Compio, group: &str, name: &str, app: Router) {
+fn bench_app(c: &mut Criterion, rt: &Executor, group: &str, name: &str, app: Router) {
     let svc = app.into_service();
     c.benchmark_group(group)
         .bench_function(BenchmarkId::from_parameter(name), |b| {
@@ -42,7 +42,7 @@ fn bench_app(c: &mut Criterion, rt: &Compio, group: &str, name: &str, app: Route
 }
 
 fn chains(c: &mut Criterion) {
-    let rt = Compio::new();
+    let rt = Executor::new();
     for layers in [0, 1, 5, 10] {
         let name = format!("{layers}_layers");
         bench_app(c, &rt, "middleware_from_fn", &name, with_from_fn(layers));

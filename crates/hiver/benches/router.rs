@@ -16,7 +16,7 @@ use hiver::http::Method;
 use hiver::routing::{get, post};
 use hiver::{Router, routing::MethodRouter};
 
-use common::{Compio, request};
+use common::{Executor, request};
 
 const RESOURCES: [&str; 12] = [
     "users", "posts", "comments", "orders", "invoices", "products", "carts", "teams", "projects",
@@ -153,7 +153,7 @@ fn match_route(c: &mut Criterion) {
 
 fn dispatch(c: &mut Criterion) {
     let svc = app().into_service();
-    let rt = Compio::new();
+    let rt = Executor::new();
     let mut group = c.benchmark_group("router_dispatch");
     let picked = [
         "static",

@@ -1,16 +1,17 @@
 //! Sleeps and timeouts on the current thread's timer wheel.
 //!
 //! Each thread that uses these gets its own [`Wheel`](crate::timer::Wheel) (millisecond
-//! ticks) and one driver task on its compio runtime that sleeps until the wheel's next
-//! expiry. Nothing is shared between threads, so arming, resetting and cancelling a timer
-//! is a few pointer writes. Works on Hiver workers and in any plain
-//! `compio::runtime::Runtime::block_on`.
+//! ticks), fired by the thread's [`Runtime`](crate::Runtime) loop: every turn it wakes the
+//! due sleeps, and when nothing is runnable it blocks in its I/O driver only until the
+//! wheel's next expiry. Nothing is shared between threads, so arming, resetting and
+//! cancelling a timer is a few pointer writes. Works on Hiver workers and in any plain
+//! [`Runtime::block_on`](crate::Runtime::block_on).
 //!
 //! A timer fires at the first millisecond tick at or after its deadline, never before it.
 //!
 //! # Panics
 //!
-//! Polling a [`Sleep`] or [`Timeout`] on a thread without a compio runtime panics.
+//! Polling a [`Sleep`] or [`Timeout`] on a thread without a running Hiver runtime panics.
 //!
 //! # Examples
 //!
@@ -18,7 +19,7 @@
 //! use std::time::Duration;
 //! use hiver_runtime::time;
 //!
-//! compio::runtime::Runtime::new().unwrap().block_on(async {
+//! hiver_runtime::Runtime::new().unwrap().block_on(async {
 //!     time::sleep(Duration::from_millis(5)).await;
 //!     let slow = time::sleep(Duration::from_secs(60));
 //!     assert!(time::timeout(Duration::from_millis(5), slow).await.is_err());
@@ -40,6 +41,31 @@ use pin_project_lite::pin_project;
 
 use crate::timer::TimerKey;
 use wheel_driver::Timers;
+pub(crate) use wheel_driver::fire_due;
+
+thread_local! {
+    /// The instant the runtime loop on this thread last took from the clock.
+    static NOW: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// The time the current loop turn started: a clock read shared by everything that runs in
+/// the turn (at most a turn's work old, never in the future). Outside a Hiver runtime, the
+/// clock itself.
+///
+/// For deadlines that need millisecond, not nanosecond, precision, e.g. a connection's
+/// timeouts: it saves a clock read per use, which on some virtual machines is a system
+/// call.
+pub fn now() -> Instant {
+    NOW.try_with(|n| n.get())
+        .ok()
+        .flatten()
+        .unwrap_or_else(Instant::now)
+}
+
+/// Records the start of a loop turn (the runtime calls this); `None` when it stops.
+pub(crate) fn set_now(now: Option<Instant>) {
+    let _ = NOW.try_with(|n| n.set(now));
+}
 
 /// Waits for `duration`.
 pub fn sleep(duration: Duration) -> Sleep {
@@ -134,7 +160,9 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
+        // The turn's time is never later than the clock, so this never fires early; a sleep
+        // it finds not yet due stays in the wheel, which fires it on the clock.
+        if now() >= self.deadline {
             if let Some(entry) = self.entry.take() {
                 entry.timers.cancel(entry.key);
             }

@@ -1,11 +1,9 @@
-//! The thread's timer wheel and the one task per thread that fires it.
+//! The thread's timer wheel, fired by the runtime's loop.
 
 use std::{
-    cell::{Cell, RefCell},
-    future::Future,
-    pin::Pin,
+    cell::RefCell,
     rc::Rc,
-    task::{Context, Poll, Waker},
+    task::Waker,
     time::{Duration, Instant},
 };
 
@@ -16,19 +14,20 @@ thread_local! {
     static TIMERS: Rc<Timers> = Rc::new(Timers::new());
 }
 
-/// One thread's timers. Touched only by that thread: by `Sleep`s and by the driver task.
+/// One thread's timers. Touched only by that thread: by `Sleep`s and by the runtime loop,
+/// which fires the due ones each turn and sleeps in its driver until the next.
 pub(crate) struct Timers {
     /// Pending sleeps' wakers, by millisecond tick since `base`.
     wheel: RefCell<Wheel<Waker>>,
     /// Tick 0 of the wheel.
     base: Instant,
-    /// The driver task's waker, so a sleep due earlier than the armed tick can re-arm it.
-    driver: RefCell<Option<Waker>>,
-    /// The tick the driver's runtime sleep is set for; `None` when it sleeps indefinitely.
-    armed: Cell<Option<u64>>,
-    /// Whether a driver task is alive on this thread's runtime (cleared when it is dropped,
-    /// e.g. with its runtime, so the next sleep spawns a fresh one).
-    running: Cell<bool>,
+    /// Reused buffer so wakers run after the wheel borrow ends (a waker may re-enter).
+    due: RefCell<Vec<Waker>>,
+}
+
+/// Fires this thread's due timers; returns when the next one is due, if any is pending.
+pub(crate) fn fire_due(now: Instant) -> Option<Instant> {
+    TIMERS.try_with(|t| t.fire(now)).ok().flatten()
 }
 
 impl Timers {
@@ -36,29 +35,21 @@ impl Timers {
         Self {
             wheel: RefCell::new(Wheel::with_capacity(64)),
             base: Instant::now(),
-            driver: RefCell::new(None),
-            armed: Cell::new(None),
-            running: Cell::new(false),
+            due: RefCell::new(Vec::new()),
         }
     }
 
-    /// This thread's timers, with a driver task running on the current compio runtime.
+    /// This thread's timers.
     ///
     /// # Panics
     ///
-    /// Panics when no compio runtime runs on this thread.
+    /// When no Hiver runtime runs on this thread: nothing would ever fire the timer.
     pub fn current() -> Rc<Timers> {
-        let timers = TIMERS.with(Rc::clone);
-        if !timers.running.replace(true) {
-            compio::runtime::spawn(DriverTask {
-                timers: timers.clone(),
-                sleep: None,
-                armed: None,
-                due: Vec::new(),
-            })
-            .detach();
-        }
-        timers
+        assert!(
+            crate::rt::try_current().is_some(),
+            "Hiver timers need a Hiver runtime on this thread (Runtime::block_on)"
+        );
+        TIMERS.with(Rc::clone)
     }
 
     /// The first tick at or after `t` (rounded up so a timer never fires early).
@@ -68,26 +59,20 @@ impl Timers {
         u64::try_from(ms).unwrap_or(u64::MAX)
     }
 
-    /// The last tick that has fully started by now (rounded down).
-    fn tick_now(&self) -> u64 {
-        u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX)
+    /// The last tick that has fully started by `now` (rounded down).
+    fn tick_now(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.base).as_millis()).unwrap_or(u64::MAX)
     }
 
     pub fn insert(&self, deadline: Instant, waker: Waker) -> TimerKey {
         let tick = self.tick_at(deadline);
-        let key = self.wheel.borrow_mut().insert(tick, waker);
-        self.rearm_if_earlier(tick);
-        key
+        self.wheel.borrow_mut().insert(tick, waker)
     }
 
     /// Re-targets a pending timer; false if it already fired (then insert anew).
     pub fn reset(&self, key: TimerKey, deadline: Instant) -> bool {
         let tick = self.tick_at(deadline);
-        let moved = self.wheel.borrow_mut().reset(key, tick);
-        if moved {
-            self.rearm_if_earlier(tick);
-        }
-        moved
+        self.wheel.borrow_mut().reset(key, tick)
     }
 
     /// Refreshes the waker of a pending timer; false if it already fired.
@@ -112,72 +97,21 @@ impl Timers {
         self.wheel.borrow_mut().cancel(key);
     }
 
-    fn rearm_if_earlier(&self, tick: u64) {
-        if self.armed.get().is_none_or(|armed| tick < armed) {
-            let driver = self.driver.borrow_mut().take();
-            if let Some(w) = driver {
-                w.wake();
-            }
+    fn fire(&self, now: Instant) -> Option<Instant> {
+        if self.wheel.borrow().is_empty() {
+            return None;
         }
-    }
-}
-
-/// Sleeps until the wheel's next expiry on the runtime's own timer, then wakes every due
-/// sleep. One per thread; it never ends on its own.
-struct DriverTask {
-    timers: Rc<Timers>,
-    /// The runtime timer for `armed`; boxed because compio's sleep future is unnameable.
-    sleep: Option<Pin<Box<dyn Future<Output = ()>>>>,
-    armed: Option<u64>,
-    /// Reused buffer so wakers run after the wheel borrow ends (a waker may re-enter).
-    due: Vec<Waker>,
-}
-
-impl Future for DriverTask {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        loop {
-            let now = this.timers.tick_now();
-            let next = {
-                let mut wheel = this.timers.wheel.borrow_mut();
-                while let Some(w) = wheel.poll(now) {
-                    this.due.push(w);
-                }
-                wheel.next_expiry()
-            };
-            this.due.drain(..).for_each(Waker::wake);
-            *this.timers.driver.borrow_mut() = Some(cx.waker().clone());
-            let Some(tick) = next else {
-                this.sleep = None;
-                this.armed = None;
-                this.timers.armed.set(None);
-                return Poll::Pending;
-            };
-            // An armed timer earlier than needed only costs a spurious wakeup; re-arm (and
-            // allocate) only when something is due sooner.
-            if this.sleep.is_none() || this.armed.is_some_and(|a| tick < a) {
-                let at = this.timers.base + Duration::from_millis(tick);
-                this.sleep = Some(Box::pin(compio::time::sleep_until(at)));
-                this.armed = Some(tick);
-                this.timers.armed.set(Some(tick));
+        let now = self.tick_now(now);
+        let mut due = std::mem::take(&mut *self.due.borrow_mut());
+        let next = {
+            let mut wheel = self.wheel.borrow_mut();
+            while let Some(w) = wheel.poll(now) {
+                due.push(w);
             }
-            match this.sleep.as_mut().map(|s| s.as_mut().poll(cx)) {
-                Some(Poll::Pending) => return Poll::Pending,
-                _ => {
-                    this.sleep = None;
-                    this.armed = None;
-                }
-            }
-        }
-    }
-}
-
-impl Drop for DriverTask {
-    fn drop(&mut self) {
-        self.timers.running.set(false);
-        self.timers.armed.set(None);
-        self.timers.driver.borrow_mut().take();
+            wheel.next_expiry()
+        };
+        due.drain(..).for_each(Waker::wake);
+        *self.due.borrow_mut() = due;
+        next.map(|tick| self.base + Duration::from_millis(tick))
     }
 }

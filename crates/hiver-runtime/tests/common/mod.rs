@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use compio::io::{AsyncRead, AsyncWriteExt};
+use bytes::BytesMut;
 use hiver_runtime::{Builder, Connection, Driver, ServerHandle};
 
 /// Generates one `#[test]` per driver from a `fn(Driver)`.
@@ -35,17 +35,13 @@ pub fn builder(driver: Driver) -> Builder {
 
 /// Echoes bytes until the peer closes.
 pub async fn echo(mut conn: Connection) {
-    let mut buf = Vec::with_capacity(4096);
+    let mut buf = BytesMut::with_capacity(4096);
     loop {
-        buf.clear();
-        let res = conn.stream_mut().read(buf).await;
-        buf = res.1;
-        match res.0 {
+        match conn.stream_mut().read(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(_) => {
-                let res = conn.stream_mut().write_all(buf).await;
-                buf = res.1;
-                if res.0.is_err() {
+                let data = buf.split().freeze();
+                if conn.stream_mut().write_all(data).await.is_err() {
                     return;
                 }
             }

@@ -93,7 +93,7 @@ impl fmt::Debug for Served {
 
 /// A background refresh of a stale page: renders once and stores the result. Not `Send`
 /// (the render closure need not be): spawn it on the worker that got it, e.g.
-/// `compio::runtime::spawn(refresh).detach()`.
+/// `hiver_runtime::spawn(refresh).detach()`.
 #[must_use = "a refresh does nothing unless spawned or awaited"]
 pub struct Refresh(Pin<Box<dyn Future<Output = ()>>>);
 

@@ -117,7 +117,7 @@ pub(crate) async fn page(
     {
         Ok(mut served) => {
             if let Some(refresh) = served.take_refresh() {
-                compio::runtime::spawn(refresh).detach();
+                hiver_runtime::spawn(refresh).detach();
             }
             respond(&inner, &route, &served, &parts.headers)
         }

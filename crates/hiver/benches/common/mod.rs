@@ -1,22 +1,23 @@
-//! Shared by the in-process benches: a compio executor for criterion and request builders.
+//! Shared by the in-process benches: a Hiver runtime as criterion's executor, and request
+//! builders.
 
 use criterion::async_executor::AsyncExecutor;
 use hiver::http::Method;
 use hiver::{Body, Request};
 
-/// A compio runtime that criterion's async benches run on: one `block_on` per sample, so
+/// The Hiver runtime that criterion's async benches run on: one `block_on` per sample, so
 /// the runtime's entry cost is not counted per request.
-pub struct Compio(compio::runtime::Runtime);
+pub struct Executor(hiver_runtime::Runtime);
 
-impl Compio {
-    /// A single-thread compio runtime, like a worker's.
+impl Executor {
+    /// A single-thread Hiver runtime, like a worker's.
     pub fn new() -> Self {
         // Invariant: a bench cannot run without its runtime; failing loudly is right.
-        Compio(compio::runtime::Runtime::new().expect("compio runtime"))
+        Executor(hiver_runtime::Runtime::new().expect("Hiver runtime"))
     }
 }
 
-impl AsyncExecutor for &Compio {
+impl AsyncExecutor for &Executor {
     fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
         self.0.block_on(future)
     }

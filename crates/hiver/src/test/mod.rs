@@ -43,14 +43,14 @@ mod wire;
 
 pub use server::TestServer;
 
-/// Sends requests to a router in-process (no socket), on a private single-thread compio
+/// Sends requests to a router in-process (no socket), on a private single-thread Hiver
 /// runtime.
 ///
 /// Requests carry a [`ConnectionInfo`] whose addresses are `127.0.0.1:0` (change the peer
 /// with [`TestRequest::peer_addr`]). Responses to `HEAD` lose their body, as on the wire.
 pub struct TestClient {
     service: RouterService,
-    runtime: compio::runtime::Runtime,
+    runtime: hiver_runtime::Runtime,
 }
 
 impl std::fmt::Debug for TestClient {
@@ -83,10 +83,10 @@ impl TestClient {
     ///
     /// # Panics
     ///
-    /// If the compio runtime cannot be created (no io_uring and no epoll).
+    /// If the runtime cannot be created (no io_uring and no epoll).
     pub fn new(router: Router) -> Self {
-        let runtime = compio::runtime::Runtime::new()
-            .unwrap_or_else(|e| panic!("TestClient: cannot create a compio runtime: {e}"));
+        let runtime = hiver_runtime::Runtime::new()
+            .unwrap_or_else(|e| panic!("TestClient: cannot create a runtime: {e}"));
         TestClient {
             service: router.into_service(),
             runtime,

@@ -1,60 +1,45 @@
 //! The connection loop: read, parse every buffered request, answer them in
-//! order, write the batch, repeat.
+//! order, write the batch, repeat. It sequences the `Transport` (socket,
+//! read buffer, timer) and the `Outbox` (queued responses).
 
+use std::future::{Future, poll_fn};
+use std::pin::pin;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
-use hiver_runtime::time::{Sleep, sleep};
-use hiver_runtime::{Connection, Shutdown};
-use http::HeaderMap;
+use hiver_runtime::{Connection, time};
+use http::header::CONNECTION;
+use http::{HeaderMap, Method, StatusCode};
 
-use super::io::Fill;
-use super::request::build_request;
-use super::response::Exchange;
-use crate::codec::{self, ParseError};
-use crate::{ConnectionInfo, Http1Config, Service};
-
-/// The initial size of the read buffer.
-const READ_BUF: usize = 8 * 1024;
-/// A batch is written once it holds this many pieces, far below the
-/// kernel's iovec limit (1024).
-pub(super) const MAX_PIECES: usize = 512;
+use super::body::{BodyError, read_body};
+use super::outbox::{Exchange, Outbox, Streamed};
+use super::transport::{Fill, Transport, Wake};
+use crate::codec::semantics::list_elements;
+use crate::codec::{self, ParseError, RequestHead};
+use crate::{Body, ConnectionInfo, Http1Config, Request, Response, Service};
 
 /// One HTTP/1.1 connection. Lives on one worker, in one task; nothing in it
-/// is shared.
+/// is shared but the service and the configuration.
 pub(crate) struct Conn<S> {
-    /// The socket; dropping it closes the socket and frees the worker's slot.
-    pub(super) conn: Connection,
+    transport: Transport,
+    outbox: Outbox,
     /// Answers the requests; shared with the worker's other connections.
-    pub(super) service: Rc<S>,
+    service: Rc<S>,
     /// Limits and timeouts; shared with the worker's other connections.
-    pub(super) config: Rc<Http1Config>,
+    config: Rc<Http1Config>,
     /// Inserted into every request.
-    pub(super) info: ConnectionInfo,
-    /// The worker's shutdown signal, watched between requests.
-    pub(super) shutdown: Shutdown,
-    /// Bytes read and not yet consumed; request heads and Content-Length
-    /// bodies are split off it without copying.
-    pub(super) buf: BytesMut,
-    /// Encoded response heads and chunk-size lines; each is split off as a
-    /// piece of `out`, and the space is reclaimed once the batch is written.
-    pub(super) heads: BytesMut,
-    /// The pieces of the next vectored write, in wire order.
-    pub(super) out: Vec<Bytes>,
-    /// The connection's only timer, reset for each phase (idle, head, body,
-    /// handler, write).
-    pub(super) sleep: Sleep,
+    info: ConnectionInfo,
     /// When the first byte of the head being read arrived.
-    pub(super) head_started: Option<Instant>,
+    head_started: Option<Instant>,
     /// The last response's header map, emptied: the next request's fields
     /// go into its allocation instead of a fresh one.
-    pub(super) spare_headers: HeaderMap,
+    spare_headers: HeaderMap,
 }
 
 /// What to do after answering a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Step {
+enum Step {
     /// Go on with the next request.
     Continue,
     /// Write what is queued, then close gracefully.
@@ -69,18 +54,12 @@ impl<S: Service> Conn<S> {
             peer_addr: conn.peer_addr(),
             local_addr: conn.local_addr(),
         };
-        let shutdown = conn.shutdown().clone();
-        let sleep = sleep(config.keep_alive_timeout());
         Conn {
-            conn,
+            transport: Transport::new(conn, config.keep_alive_timeout()),
+            outbox: Outbox::new(),
             service,
             config,
             info,
-            shutdown,
-            buf: BytesMut::with_capacity(READ_BUF),
-            heads: BytesMut::with_capacity(1024),
-            out: Vec::with_capacity(16),
-            sleep,
             head_started: None,
             spare_headers: HeaderMap::new(),
         }
@@ -88,7 +67,7 @@ impl<S: Service> Conn<S> {
 
     pub(crate) async fn run(mut self) {
         if self.serve().await == Step::Close && self.flush().await {
-            self.linger().await;
+            self.transport.linger().await;
         }
     }
 
@@ -101,10 +80,23 @@ impl<S: Service> Conn<S> {
             if !self.flush().await {
                 return Step::Abort;
             }
-            match self.fill().await {
-                Ok(()) => {}
-                Err(step) => return step,
+            if let Err(step) = self.fill().await {
+                return step;
             }
+        }
+    }
+
+    /// Writes what is queued; false if the connection broke or stalled.
+    async fn flush(&mut self) -> bool {
+        if self.outbox.is_empty() {
+            return true;
+        }
+        match self.transport.write(self.outbox.take()).await {
+            Some(emptied) => {
+                self.outbox.restore(emptied);
+                true
+            }
+            None => false,
         }
     }
 
@@ -114,7 +106,7 @@ impl<S: Service> Conn<S> {
     async fn answer_buffered(&mut self) -> Step {
         loop {
             let head = match codec::decode_head_reusing(
-                &mut self.buf,
+                &mut self.transport.buf,
                 self.config.limits(),
                 &mut self.spare_headers,
             ) {
@@ -123,11 +115,12 @@ impl<S: Service> Conn<S> {
                 Err(e) => return self.refuse(e),
             };
             self.head_started = None;
-            let body = match self.read_body(&head).await {
-                Ok(body) => body,
-                Err(step) => return step,
-            };
-            let exchange = Exchange::of(&head);
+            let body =
+                match read_body(&mut self.transport, &mut self.outbox, &head, &self.config).await {
+                    Ok(body) => body,
+                    Err(e) => return self.body_failed(e),
+                };
+            let exchange = exchange_of(&head);
             // A clone, so the handler's future may borrow the service while
             // `respond` borrows the connection.
             let service = Rc::clone(&self.service);
@@ -136,7 +129,7 @@ impl<S: Service> Conn<S> {
             if step != Step::Continue {
                 return step;
             }
-            if self.out.len() >= MAX_PIECES && !self.flush().await {
+            if self.outbox.is_full() && !self.flush().await {
                 return Step::Abort;
             }
         }
@@ -145,23 +138,23 @@ impl<S: Service> Conn<S> {
     /// Waits for more input between or inside request heads.
     async fn fill(&mut self) -> Result<(), Step> {
         // Empty lines between requests (RFC 9112 §2.2) do not start a head.
-        let idle = is_blank(&self.buf);
+        let idle = is_blank(&self.transport.buf);
         if idle {
             self.head_started = None;
         }
-        if idle && self.shutdown.is_triggered() {
+        if idle && self.transport.shutdown().is_triggered() {
             return Err(Step::Abort);
         }
-        let now = Instant::now();
+        let now = time::now();
         let deadline = if idle {
             now + self.config.keep_alive_timeout()
         } else {
             *self.head_started.get_or_insert(now) + self.config.header_read_timeout()
         };
-        match self.read_more(deadline, idle).await {
+        match self.transport.read_more(deadline, idle).await {
             Fill::Data => {
-                if !is_blank(&self.buf) {
-                    self.head_started.get_or_insert_with(Instant::now);
+                if !is_blank(&self.transport.buf) {
+                    self.head_started.get_or_insert_with(time::now);
                 }
                 Ok(())
             }
@@ -170,7 +163,7 @@ impl<S: Service> Conn<S> {
             Fill::TimedOut if !idle => {
                 tracing::debug!(peer = %self.info.peer_addr, "request head timed out");
                 self.queue_error(
-                    http::StatusCode::REQUEST_TIMEOUT,
+                    StatusCode::REQUEST_TIMEOUT,
                     "request head not received in time",
                 );
                 Err(Step::Close)
@@ -181,14 +174,171 @@ impl<S: Service> Conn<S> {
 
     /// Answers a request the codec refused, and closes: after a framing
     /// error nothing that follows can be trusted to be a request.
-    pub(super) fn refuse(&mut self, e: ParseError) -> Step {
+    fn refuse(&mut self, e: ParseError) -> Step {
         tracing::debug!(peer = %self.info.peer_addr, error = %e, "refusing request");
         self.queue_error(e.status(), e.reason());
         Step::Close
     }
+
+    fn body_failed(&mut self, e: BodyError) -> Step {
+        match e {
+            BodyError::Refuse(e) => self.refuse(e),
+            BodyError::TimedOut => {
+                self.queue_error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request body not received in time",
+                );
+                Step::Close
+            }
+            BodyError::Closed => Step::Abort,
+        }
+    }
+
+    fn queue_error(&mut self, status: StatusCode, reason: &'static str) {
+        self.outbox
+            .queue_error(status, reason, self.config.server());
+    }
+
+    /// Runs the handler's future under the request timeout and queues its
+    /// response. The caller starts the handler, so that the request moves
+    /// once, into the handler, rather than through this state machine too.
+    async fn respond(&mut self, call: impl Future<Output = Response>, exchange: Exchange) -> Step {
+        let mut call = pin!(call);
+        // Most handlers answer on their first poll: the request timer is only
+        // armed (a clock read and a timer-wheel move) for one that waits.
+        // Polled here rather than in a helper `async fn`, which would move
+        // the response out through one more state machine.
+        let first = poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+        let res = match first {
+            Poll::Ready(res) => Some(res),
+            Poll::Pending => {
+                let deadline = time::now() + self.config.request_timeout();
+                match self.transport.race(call, deadline, false).await {
+                    Wake::Done(res) => Some(res),
+                    Wake::TimedOut | Wake::Shutdown => None,
+                }
+            }
+        };
+        let Some(mut res) = res else {
+            tracing::warn!(peer = %self.info.peer_addr, "handler exceeded the request timeout");
+            self.queue_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the request took too long to process",
+            );
+            return Step::Close;
+        };
+        reject_informational(&mut res);
+        // A request in flight when shutdown began is still answered, but
+        // the connection closes after it.
+        let keep_alive = exchange.keep_alive
+            && !self.transport.shutdown().is_triggered()
+            && !wants_close(res.headers());
+        let (keep_alive, stream, headers) =
+            self.outbox
+                .queue_response(res, exchange, keep_alive, self.config.server());
+        self.recycle(headers);
+        let step = match stream {
+            None => Step::Continue,
+            Some(streamed) => self.write_stream(streamed).await,
+        };
+        match step {
+            Step::Continue if !keep_alive => Step::Close,
+            step => step,
+        }
+    }
+
+    /// Writes a streamed body piece by piece as the stream yields. A failing
+    /// or stalled stream cannot be reported any more: the connection is
+    /// dropped, which a chunked client sees as a truncated body.
+    async fn write_stream(&mut self, streamed: Streamed) -> Step {
+        let Streamed {
+            mut stream,
+            chunked,
+        } = streamed;
+        if !self.flush().await {
+            return Step::Abort;
+        }
+        loop {
+            let deadline = time::now() + self.config.request_timeout();
+            let next = poll_fn(|cx| stream.as_mut().poll_next(cx));
+            let chunk = match self.transport.race(next, deadline, false).await {
+                Wake::Done(None) => break,
+                Wake::Done(Some(Ok(chunk))) => chunk,
+                Wake::Done(Some(Err(e))) => {
+                    tracing::debug!(error = %e, "response body stream failed");
+                    return Step::Abort;
+                }
+                Wake::TimedOut | Wake::Shutdown => {
+                    tracing::debug!("response body stream stalled");
+                    return Step::Abort;
+                }
+            };
+            if chunk.is_empty() {
+                continue;
+            }
+            self.outbox.queue_body_piece(chunk, chunked);
+            if !self.flush().await {
+                return Step::Abort;
+            }
+        }
+        if chunked {
+            // Left queued: it leaves with the next batch.
+            self.outbox.queue_last_chunk();
+            Step::Continue
+        } else {
+            Step::Close
+        }
+    }
+
+    /// Keeps a response's header map for the next request head, unless it
+    /// grew past what a request may carry.
+    fn recycle(&mut self, mut headers: HeaderMap) {
+        if headers.capacity() <= self.config.limits().max_headers {
+            headers.clear();
+            self.spare_headers = headers;
+        }
+    }
+}
+
+fn exchange_of(head: &RequestHead) -> Exchange {
+    Exchange {
+        is_head: head.method == Method::HEAD,
+        version: head.version,
+        keep_alive: head.keep_alive,
+    }
+}
+
+/// The request handed to the service.
+fn build_request(head: RequestHead, body: Body, info: ConnectionInfo) -> Request {
+    let mut req = Request::new(body);
+    *req.method_mut() = head.method;
+    *req.uri_mut() = head.uri;
+    *req.version_mut() = head.version;
+    *req.headers_mut() = head.headers;
+    req.extensions_mut().insert(info);
+    req
 }
 
 /// Whether `buf` holds nothing but line breaks.
 fn is_blank(buf: &[u8]) -> bool {
     buf.iter().all(|&b| b == b'\r' || b == b'\n')
+}
+
+fn wants_close(headers: &HeaderMap) -> bool {
+    // A scan of the response's few fields is cheaper than hashing for a lookup.
+    let values = headers
+        .iter()
+        .filter_map(|(name, value)| (name == CONNECTION).then_some(value));
+    list_elements(values).any(|t| t.eq_ignore_ascii_case(b"close"))
+}
+
+/// A handler cannot end an exchange with a 1xx (there is no protocol
+/// upgrade here): the client would wait forever for the final response.
+fn reject_informational(res: &mut Response) {
+    if !res.status().is_informational() {
+        return;
+    }
+    tracing::error!(status = %res.status(), "handler returned an informational status as its response");
+    *res = Response::new(Body::from("handler returned an informational status"));
+    *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
 }

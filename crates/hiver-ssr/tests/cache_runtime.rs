@@ -1,5 +1,6 @@
-//! The cache on compio thread-per-core workers: `!Send` render closures, renders completing on
-//! other threads, single flight across two runtimes, and a background refresh spawned locally.
+//! The cache on Hiver's thread-per-core runtimes: `!Send` render closures, renders completing
+//! on other threads, single flight across two runtimes, and a background refresh spawned
+//! locally.
 
 mod cache_support;
 
@@ -26,7 +27,7 @@ fn rc_render(
 }
 
 #[test]
-fn single_flight_across_two_compio_workers() {
+fn single_flight_across_two_runtime_workers() {
     let cache = PageCache::default();
     let renders = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let start = Arc::new(Barrier::new(2));
@@ -34,7 +35,7 @@ fn single_flight_across_two_compio_workers() {
         .map(|_| {
             let (cache, renders, start) = (cache.clone(), renders.clone(), start.clone());
             std::thread::spawn(move || {
-                let runtime = compio::runtime::Runtime::new().unwrap();
+                let runtime = hiver_runtime::Runtime::new().unwrap();
                 runtime.block_on(async move {
                     let worker = Rc::new(cache.worker());
                     let label = Rc::new("page".to_owned());
@@ -43,7 +44,7 @@ fn single_flight_across_two_compio_workers() {
                         .map(|_| {
                             let (worker, render) =
                                 (worker.clone(), rc_render(label.clone(), renders.clone()));
-                            compio::runtime::spawn(async move {
+                            hiver_runtime::spawn(async move {
                                 let served = worker
                                     .serve(
                                         &key("/rc"),
@@ -59,7 +60,7 @@ fn single_flight_across_two_compio_workers() {
                         .collect();
                     let mut outcomes = Vec::new();
                     for t in tasks {
-                        outcomes.push(t.await.unwrap());
+                        outcomes.push(t.await);
                     }
                     outcomes
                 })
@@ -79,7 +80,7 @@ fn single_flight_across_two_compio_workers() {
 fn refresh_is_spawned_on_the_worker() {
     let clock = ManualClock::new();
     let cache = cache_with(&clock);
-    let runtime = compio::runtime::Runtime::new().unwrap();
+    let runtime = hiver_runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let worker = cache.worker();
         let renders = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -100,8 +101,8 @@ fn refresh_is_spawned_on_the_worker() {
             .await
             .unwrap();
         assert_eq!(stale.outcome(), Outcome::Stale);
-        let refresh = compio::runtime::spawn(stale.take_refresh().unwrap());
-        refresh.await.unwrap();
+        let refresh = hiver_runtime::spawn(stale.take_refresh().unwrap());
+        refresh.await;
         let fresh = worker
             .serve(&k, &policy, &h, rc_render(label, renders.clone()))
             .await

@@ -1,0 +1,190 @@
+//! The socket side of a connection: the read buffer, timed reads and writes, and the
+//! graceful close. Knows nothing of HTTP.
+
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use hiver_runtime::net::advance;
+use hiver_runtime::time::{self, Sleep, sleep};
+use hiver_runtime::{Connection, Shutdown};
+
+/// The initial size of the read buffer.
+const READ_BUF: usize = 8 * 1024;
+/// Below this much free space the read buffer grows before a read.
+const MIN_READ_SPACE: usize = 2 * 1024;
+/// How much the read buffer grows by.
+const READ_CHUNK: usize = 8 * 1024;
+/// How long a closing connection keeps draining what the client still
+/// sends, so that closing with unread data does not reset the connection
+/// and destroy the response in flight.
+const LINGER: Duration = Duration::from_secs(1);
+/// The most bytes drained while lingering.
+const LINGER_BYTES: usize = 256 * 1024;
+
+/// What ended a wait.
+pub(super) enum Wake<T> {
+    Done(T),
+    TimedOut,
+    Shutdown,
+}
+
+/// What a read brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fill {
+    /// At least one byte.
+    Data,
+    /// End of stream or a socket error: nothing more will come.
+    Closed,
+    TimedOut,
+    /// The worker is shutting down (only while idle).
+    Shutdown,
+}
+
+/// A connection's socket, its read buffer and its one timer.
+pub(super) struct Transport {
+    /// The socket; dropping it closes the socket and frees the worker's slot.
+    conn: Connection,
+    /// Bytes read and not yet consumed; request heads and Content-Length
+    /// bodies are split off it without copying.
+    pub(super) buf: BytesMut,
+    /// The connection's only timer, reset for each phase (idle, head, body,
+    /// handler, write).
+    sleep: Sleep,
+    /// The worker's shutdown signal, watched while idle.
+    shutdown: Shutdown,
+    /// How long one write may go without progress.
+    write_timeout: Duration,
+}
+
+impl Transport {
+    pub(super) fn new(conn: Connection, write_timeout: Duration) -> Self {
+        let shutdown = conn.shutdown().clone();
+        Transport {
+            conn,
+            buf: BytesMut::with_capacity(READ_BUF),
+            sleep: sleep(write_timeout),
+            shutdown,
+            write_timeout,
+        }
+    }
+
+    pub(super) fn shutdown(&self) -> &Shutdown {
+        &self.shutdown
+    }
+
+    /// Runs `fut` until it completes, `deadline` passes, or (with
+    /// `watch_shutdown`) shutdown begins.
+    pub(super) async fn race<F: Future>(
+        &mut self,
+        fut: F,
+        deadline: Instant,
+        watch_shutdown: bool,
+    ) -> Wake<F::Output> {
+        self.sleep.reset(deadline);
+        race(
+            fut,
+            &mut self.sleep,
+            watch_shutdown.then_some(&self.shutdown),
+        )
+        .await
+    }
+
+    /// Reads more bytes into the read buffer, until `deadline`; while `idle`
+    /// also until shutdown begins.
+    pub(super) async fn read_more(&mut self, deadline: Instant, idle: bool) -> Fill {
+        if self.buf.capacity() - self.buf.len() < MIN_READ_SPACE {
+            self.buf.reserve(READ_CHUNK);
+        }
+        self.sleep.reset(deadline);
+        let shutdown = idle.then_some(&self.shutdown);
+        // Cancel-safe: a read cut short by the timer or shutdown loses nothing.
+        let read = self.conn.stream_mut().read(&mut self.buf);
+        match race(read, &mut self.sleep, shutdown).await {
+            Wake::Done(Ok(0)) => Fill::Closed,
+            Wake::Done(Ok(_)) => Fill::Data,
+            Wake::Done(Err(e)) => {
+                tracing::trace!(error = %e, "read failed");
+                Fill::Closed
+            }
+            Wake::TimedOut => Fill::TimedOut,
+            Wake::Shutdown => Fill::Shutdown,
+        }
+    }
+
+    /// Writes all of `pieces` in as few vectored writes as the socket
+    /// allows, each of which must make progress within the write timeout.
+    /// Gives the emptied vector back, or `None` if the connection is broken
+    /// or stalled.
+    pub(super) async fn write(&mut self, mut pieces: Vec<Bytes>) -> Option<Vec<Bytes>> {
+        let mut left: usize = pieces.iter().map(Bytes::len).sum();
+        while left > 0 {
+            self.sleep.reset(time::now() + self.write_timeout);
+            let write = self.conn.stream_mut().write_vectored(pieces);
+            match race(write, &mut self.sleep, None).await {
+                Wake::Done((Ok(n), back)) if n > 0 => {
+                    pieces = back;
+                    advance(&mut pieces, n);
+                    left -= n;
+                }
+                Wake::Done((res, _)) => {
+                    tracing::trace!(result = ?res, "write failed");
+                    return None;
+                }
+                Wake::TimedOut | Wake::Shutdown => {
+                    tracing::trace!("write stalled");
+                    return None;
+                }
+            }
+        }
+        pieces.clear();
+        Some(pieces)
+    }
+
+    /// Closes the write side, then drains the read side for a moment: a
+    /// close with unread input makes the kernel send a reset, which can
+    /// destroy the response (an error status, typically) before the client
+    /// reads it.
+    pub(super) async fn linger(&mut self) {
+        if self.conn.stream().shutdown_write().is_err() {
+            return;
+        }
+        let deadline = time::now() + LINGER;
+        let mut drained = 0;
+        while drained < LINGER_BYTES {
+            self.buf.clear();
+            if self.read_more(deadline, false).await != Fill::Data {
+                break;
+            }
+            drained += self.buf.len();
+        }
+    }
+}
+
+/// Runs `fut` until it completes, `sleep` fires, or (when given) shutdown
+/// begins.
+async fn race<F: Future>(
+    fut: F,
+    sleep: &mut Sleep,
+    shutdown: Option<&Shutdown>,
+) -> Wake<F::Output> {
+    let mut fut = pin!(fut);
+    let mut stop = shutdown.map(Shutdown::wait);
+    poll_fn(|cx| {
+        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Wake::Done(v));
+        }
+        if Pin::new(&mut *sleep).poll(cx).is_ready() {
+            return Poll::Ready(Wake::TimedOut);
+        }
+        if let Some(stop) = stop.as_mut()
+            && Pin::new(stop).poll(cx).is_ready()
+        {
+            return Poll::Ready(Wake::Shutdown);
+        }
+        Poll::Pending
+    })
+    .await
+}

@@ -1,0 +1,368 @@
+//! TCP sockets on the runtime's driver.
+
+use std::{
+    fmt,
+    future::poll_fn,
+    io::{self, IoSlice},
+    net::SocketAddr,
+    os::fd::{AsFd, AsRawFd, OwnedFd},
+    pin::Pin,
+    rc::Rc,
+    task::{Context, Poll},
+};
+
+use bytes::{Buf, Bytes, BytesMut};
+use rustix::net::{SendFlags, SocketFlags, sockopt};
+
+use crate::{
+    rt::{self, Core},
+    slab::Key,
+    sys::{
+        self, Driver,
+        epoll::Interest,
+        uring::{MAX_IOVECS, SendPayload},
+    },
+};
+
+/// The most pieces one `sendmsg` takes on epoll; more go in the next call.
+const EPOLL_IOVECS: usize = 128;
+
+/// A listening socket, accepting on the current runtime.
+pub struct TcpListener {
+    fd: OwnedFd,
+    core: Rc<Core>,
+    key: Key,
+    local_addr: SocketAddr,
+}
+
+impl TcpListener {
+    /// Takes over a bound, listening std socket.
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be made non-blocking or registered with the driver.
+    ///
+    /// # Panics
+    ///
+    /// Outside a Hiver runtime.
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        let local_addr = listener.local_addr()?;
+        listener.set_nonblocking(true)?;
+        let fd = OwnedFd::from(listener);
+        let core = rt::current();
+        let key = match &core.driver {
+            Driver::Uring(u) => u.register_listener(fd.as_raw_fd()),
+            Driver::Epoll(e) => e.register(fd.as_fd())?,
+        };
+        Ok(TcpListener {
+            fd,
+            core,
+            key,
+            local_addr,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.local_addr)
+    }
+
+    /// Waits for the next connection.
+    ///
+    /// # Errors
+    ///
+    /// The accept error (too many open files, for instance); the listener stays usable.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let fd = match &self.core.driver {
+            Driver::Uring(u) => poll_fn(|cx| u.poll_accept(self.key, cx)).await?,
+            Driver::Epoll(e) => loop {
+                poll_fn(|cx| e.poll_ready(self.key, Interest::Read, cx)).await;
+                match rustix::net::accept_with(
+                    &self.fd,
+                    SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+                ) {
+                    Ok(fd) => break fd,
+                    Err(rustix::io::Errno::AGAIN) => e.clear(self.key, Interest::Read),
+                    Err(rustix::io::Errno::INTR) => {}
+                    Err(err) => return Err(err.into()),
+                }
+            },
+        };
+        let stream = TcpStream::new(fd, self.core.clone())?;
+        let peer = stream.peer_addr;
+        Ok((stream, peer))
+    }
+}
+
+impl Drop for TcpListener {
+    fn drop(&mut self) {
+        self.core.driver_deregister(self.key);
+    }
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("local_addr", &self.local_addr)
+            .finish()
+    }
+}
+
+/// A connected TCP socket on the current runtime.
+///
+/// Reads append to a [`BytesMut`]; writes take [`Bytes`] pieces and send them as they are
+/// (vectored, no copy).
+pub struct TcpStream {
+    fd: OwnedFd,
+    core: Rc<Core>,
+    key: Key,
+    peer_addr: SocketAddr,
+    /// io_uring only: the send payload box, kept between sends so they do not allocate.
+    spare: Option<Box<SendPayload>>,
+}
+
+impl TcpStream {
+    fn new(fd: OwnedFd, core: Rc<Core>) -> io::Result<TcpStream> {
+        let peer_addr = rustix::net::getpeername(&fd)?
+            .and_then(|a| SocketAddr::try_from(a).ok())
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))?;
+        let key = match &core.driver {
+            Driver::Uring(u) => u.register_stream(fd.as_raw_fd()),
+            Driver::Epoll(e) => e.register(fd.as_fd())?,
+        };
+        Ok(TcpStream {
+            fd,
+            core,
+            key,
+            peer_addr,
+            spare: None,
+        })
+    }
+
+    /// The remote address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.peer_addr
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// When the socket cannot be asked (it is closed, for instance).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        SocketAddr::try_from(rustix::net::getsockname(&self.fd)?)
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))
+    }
+
+    /// Sets `TCP_NODELAY`.
+    ///
+    /// # Errors
+    ///
+    /// The `setsockopt` error.
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        Ok(sockopt::set_tcp_nodelay(&self.fd, on)?)
+    }
+
+    /// Reads what is available into `buf` (appending; it grows if it has no spare room).
+    /// Returns the number of bytes read, 0 at end of stream.
+    ///
+    /// Cancel-safe: dropping the future loses no data.
+    ///
+    /// # Errors
+    ///
+    /// The socket error (a reset, for instance).
+    pub async fn read(&mut self, buf: &mut BytesMut) -> io::Result<usize> {
+        match &self.core.driver {
+            Driver::Uring(u) => poll_fn(|cx| u.poll_read(self.key, buf, cx)).await,
+            Driver::Epoll(e) => loop {
+                poll_fn(|cx| e.poll_ready(self.key, Interest::Read, cx)).await;
+                match sys::recv_spare(self.fd.as_fd(), buf) {
+                    Ok((n, full)) => {
+                        // A short read drained the socket: the next edge says when more
+                        // arrives. (At end of stream there is no more to wait for.)
+                        if n > 0 && !full {
+                            e.clear(self.key, Interest::Read);
+                        }
+                        return Ok(n);
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                        e.clear(self.key, Interest::Read)
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(err) => return Err(err),
+                }
+            },
+        }
+    }
+
+    /// Writes some of `pieces` in one vectored send, without copying them. Returns how many
+    /// bytes went out (the caller advances past them) and the pieces.
+    ///
+    /// # Errors
+    ///
+    /// The socket error (`BrokenPipe` once the peer is gone, never a `SIGPIPE`).
+    pub async fn write_vectored(&mut self, pieces: Vec<Bytes>) -> (io::Result<usize>, Vec<Bytes>) {
+        match &self.core.driver {
+            Driver::Uring(u) => {
+                let mut payload = self.spare.take().unwrap_or_else(SendPayload::new);
+                payload.pieces = pieces;
+                let op = SendOp {
+                    core: &self.core,
+                    key: u.submit_send(self.fd.as_raw_fd(), payload),
+                    done: false,
+                };
+                let (res, mut payload) = op.await;
+                let pieces = std::mem::take(&mut payload.pieces);
+                self.spare = Some(payload);
+                (res, pieces)
+            }
+            Driver::Epoll(e) => loop {
+                poll_fn(|cx| e.poll_ready(self.key, Interest::Write, cx)).await;
+                match send_now(self.fd.as_fd(), &pieces) {
+                    Ok((n, all)) => {
+                        if !all {
+                            e.clear(self.key, Interest::Write);
+                        }
+                        return (Ok(n), pieces);
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                        e.clear(self.key, Interest::Write)
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(err) => return (Err(err), pieces),
+                }
+            },
+        }
+    }
+
+    /// Writes all of `pieces`.
+    ///
+    /// # Errors
+    ///
+    /// The socket error; `WriteZero` if the socket took nothing.
+    pub async fn write_all_vectored(&mut self, mut pieces: Vec<Bytes>) -> io::Result<Vec<Bytes>> {
+        while pieces.iter().any(|p| !p.is_empty()) {
+            let (res, back) = self.write_vectored(pieces).await;
+            pieces = back;
+            match res? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => advance(&mut pieces, n),
+            }
+        }
+        pieces.clear();
+        Ok(pieces)
+    }
+
+    /// Writes all of `data`.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_all_vectored`](Self::write_all_vectored).
+    pub async fn write_all(&mut self, data: impl Into<Bytes>) -> io::Result<()> {
+        self.write_all_vectored(vec![data.into()]).await.map(drop)
+    }
+
+    /// Shuts the write side down (sends FIN); reading goes on.
+    ///
+    /// # Errors
+    ///
+    /// The `shutdown` error (`NotConnected` if the peer already reset).
+    pub fn shutdown_write(&self) -> io::Result<()> {
+        Ok(rustix::net::shutdown(
+            &self.fd,
+            rustix::net::Shutdown::Write,
+        )?)
+    }
+}
+
+/// Drops the first `n` bytes of `pieces` (whole pieces first, then the front of one).
+pub fn advance(pieces: &mut Vec<Bytes>, mut n: usize) {
+    let whole = pieces
+        .iter()
+        .take_while(|p| {
+            if p.len() <= n {
+                n -= p.len();
+                true
+            } else {
+                false
+            }
+        })
+        .count();
+    pieces.drain(..whole);
+    if n > 0
+        && let Some(first) = pieces.first_mut()
+    {
+        first.advance(n);
+    }
+}
+
+/// One non-blocking `sendmsg` of up to `EPOLL_IOVECS` pieces; returns the bytes sent and
+/// whether that was everything offered.
+fn send_now(fd: std::os::fd::BorrowedFd<'_>, pieces: &[Bytes]) -> io::Result<(usize, bool)> {
+    let mut slices = [IoSlice::new(&[]); EPOLL_IOVECS];
+    let mut count = 0;
+    let mut offered = 0;
+    for (slot, piece) in slices
+        .iter_mut()
+        .zip(pieces.iter().filter(|p| !p.is_empty()))
+    {
+        *slot = IoSlice::new(piece);
+        offered += piece.len();
+        count += 1;
+    }
+    let n = rustix::net::sendmsg(
+        fd,
+        &slices[..count],
+        &mut rustix::net::SendAncillaryBuffer::default(),
+        SendFlags::NOSIGNAL,
+    )?;
+    Ok((n, n == offered))
+}
+
+impl Drop for TcpStream {
+    fn drop(&mut self) {
+        self.core.driver_deregister(self.key);
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("peer_addr", &self.peer_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An io_uring send in flight; dropping it cancels the send.
+struct SendOp<'a> {
+    core: &'a Rc<Core>,
+    key: Key,
+    done: bool,
+}
+
+impl std::future::Future for SendOp<'_> {
+    type Output = (io::Result<usize>, Box<SendPayload>);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Driver::Uring(u) = &self.core.driver else {
+            unreachable!("a SendOp exists only on io_uring");
+        };
+        let res = u.poll_op(self.key, cx);
+        if res.is_ready() {
+            self.done = true;
+        }
+        res
+    }
+}
+
+impl Drop for SendOp<'_> {
+    fn drop(&mut self) {
+        if !self.done
+            && let Driver::Uring(u) = &self.core.driver
+        {
+            u.drop_op(self.key);
+        }
+    }
+}
+
+const _: () = assert!(EPOLL_IOVECS <= MAX_IOVECS);

@@ -1,0 +1,108 @@
+//! The I/O drivers: io_uring (`uring`) and epoll (`epoll`), behind one `Driver` enum.
+//!
+//! This is the crate's only module with `unsafe` code, in `uring` (submission entries
+//! that point into memory the kernel reads or writes, and the provided-buffer ring) and in
+//! `recv_spare` below; each block says why it is sound.
+#![allow(unsafe_code)]
+
+pub(crate) mod epoll;
+pub(crate) mod uring;
+
+use std::{
+    io,
+    os::fd::{AsFd, BorrowedFd, OwnedFd},
+    time::Duration,
+};
+
+use bytes::BytesMut;
+use rustix::event::{EventfdFlags, eventfd};
+
+use crate::{Driver as Kind, driver::DriverConfig};
+
+/// An eventfd other threads write to wake a runtime blocked in its driver.
+pub(crate) struct Notifier {
+    fd: OwnedFd,
+}
+
+impl Notifier {
+    pub fn new() -> io::Result<Notifier> {
+        let fd = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
+        Ok(Notifier { fd })
+    }
+
+    pub fn notify(&self) {
+        // EAGAIN (counter saturated) still leaves it readable: the wake is not lost.
+        let _ = rustix::io::write(&self.fd, &1u64.to_ne_bytes());
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// One runtime's driver.
+// One per runtime, matched on every I/O call: boxing the larger variant would add a pointer
+// chase to each of them for no memory saved.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Driver {
+    Uring(uring::Uring),
+    Epoll(epoll::Epoll),
+}
+
+impl Driver {
+    /// Sets up the configured driver; in auto mode io_uring, else epoll.
+    pub fn new(cfg: &DriverConfig, notifier: &Notifier) -> io::Result<Driver> {
+        match cfg.forced {
+            Some(Kind::IoUring) => Ok(Driver::Uring(uring::Uring::new(cfg, notifier)?)),
+            Some(Kind::Epoll) => Ok(Driver::Epoll(epoll::Epoll::new(notifier)?)),
+            None => match uring::Uring::new(cfg, notifier) {
+                Ok(u) => Ok(Driver::Uring(u)),
+                Err(e) => {
+                    tracing::debug!(error = %e, "io_uring unavailable; using epoll");
+                    Ok(Driver::Epoll(epoll::Epoll::new(notifier)?))
+                }
+            },
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Driver::Uring(_) => Kind::IoUring,
+            Driver::Epoll(_) => Kind::Epoll,
+        }
+    }
+
+    /// Submits what is queued and collects what is ready, without blocking.
+    pub fn poll_now(&self) {
+        match self {
+            Driver::Uring(u) => u.turn(Some(Duration::ZERO)),
+            Driver::Epoll(e) => e.turn(Some(Duration::ZERO)),
+        }
+    }
+
+    /// Submits what is queued and blocks until I/O is ready, a wake arrives through the
+    /// notifier, or `timeout` passes (`None`: no timeout).
+    pub fn wait(&self, timeout: Option<Duration>) {
+        match self {
+            Driver::Uring(u) => u.turn(timeout),
+            Driver::Epoll(e) => e.turn(timeout),
+        }
+    }
+}
+
+/// Reads from a non-blocking socket into `buf`'s spare capacity (reserving some first if it
+/// has none); returns the byte count (0 at end of stream) and whether the read filled all
+/// the space it had (then more may be waiting).
+pub(crate) fn recv_spare(fd: BorrowedFd<'_>, buf: &mut BytesMut) -> io::Result<(usize, bool)> {
+    if buf.capacity() == buf.len() {
+        buf.reserve(4096);
+    }
+    let spare = buf.spare_capacity_mut();
+    let room = spare.len();
+    let (filled, _) = rustix::net::recv(fd, spare, rustix::net::RecvFlags::empty())?;
+    let n = filled.0.len();
+    // SAFETY: `recv` initialised the first `n` bytes of the spare capacity (the slice it
+    // returned has length `n`), so the buffer's first `len + n` bytes are initialised.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok((n, n == room))
+}

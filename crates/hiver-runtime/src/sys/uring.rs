@@ -1,0 +1,740 @@
+//! The io_uring driver.
+//!
+//! - Each stream has one multishot receive armed for its whole life, reading into a ring
+//!   of provided buffers (`BufRing`): no submission per read, and a `read` just copies what
+//!   has arrived into the caller's buffer and gives the ring buffers back.
+//! - Each listener has one multishot accept armed.
+//! - Sends are `IORING_OP_SENDMSG` (with `MSG_NOSIGNAL`) of the caller's `Bytes` as they
+//!   are (no copy); their memory is owned by the operation until its completion.
+//! - Everything queued during a loop turn is submitted by the one `io_uring_enter` that
+//!   also waits for completions; rings are SINGLE_ISSUER + DEFER_TASKRUN where the kernel
+//!   allows it (completions are posted only when the worker asks for them, so it is not
+//!   interrupted per completion), else COOP_TASKRUN.
+
+use std::{
+    alloc::{Layout, alloc_zeroed, dealloc},
+    cell::{Cell, RefCell, UnsafeCell},
+    collections::VecDeque,
+    io, mem,
+    os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd},
+    ptr::NonNull,
+    sync::atomic::{AtomicU16, Ordering},
+    task::{Context, Poll, Waker},
+    time::{Duration, Instant},
+};
+
+use bytes::{Bytes, BytesMut};
+use io_uring::{
+    IoUring, cqueue, opcode,
+    types::{BufRingEntry, CancelBuilder, Fd, SubmitArgs, Timespec},
+};
+
+use super::Notifier;
+use crate::{
+    driver::DriverConfig,
+    slab::{Key, Slab},
+};
+
+/// Submission queue entries per ring (the completion queue gets twice as many).
+const ENTRIES: u32 = 1024;
+/// Provided buffers per ring and their size: 4 MiB of address space per worker, touched
+/// only as traffic uses it.
+const BUFFERS: u16 = 1024;
+const BUFFER_SIZE: u32 = 4096;
+/// The buffer group of the ring's provided buffers.
+const GROUP: u16 = 0;
+/// The most bytes one `read` copies out of the provided buffers.
+const READ_MAX: usize = 64 * 1024;
+/// The most pieces one send takes (the kernel's `UIO_MAXIOV` is 1024).
+pub(crate) const MAX_IOVECS: usize = 1024;
+
+/// What a completion's user data refers to (its top two bits).
+const TAG_SOURCE: u64 = 0;
+const TAG_OP: u64 = 1 << 62;
+const TAG_NOTIFY: u64 = 2 << 62;
+const TAG_IGNORE: u64 = 3 << 62;
+const TAG_MASK: u64 = 3 << 62;
+
+pub(crate) struct Uring {
+    /// Declared first so it is dropped (closed) before the memory its operations use.
+    ring: RefCell<IoUring>,
+    sources: RefCell<Slab<Source>>,
+    ops: RefCell<Slab<Op>>,
+    bufs: RefCell<BufRing>,
+    /// Submitted entries whose last completion has not been seen (multishots count once).
+    inflight: Cell<usize>,
+    /// Set by `drop` before it cancels everything: the eventfd read is not re-armed.
+    closing: Cell<bool>,
+    notify_fd: OwnedFd,
+    /// Where the armed eventfd read writes; never read by us.
+    notify_buf: Box<UnsafeCell<u64>>,
+    /// Completions copied out of the queue before they are handled (handling pushes new
+    /// entries, which needs the ring).
+    cqes: RefCell<Vec<(u64, i32, u32)>>,
+    woken: RefCell<Vec<Waker>>,
+}
+
+enum Source {
+    Stream(Stream),
+    Listener(Listener),
+}
+
+struct Stream {
+    fd: RawFd,
+    /// Received data not yet read: (buffer id, length), in order.
+    queue: VecDeque<(u16, u32)>,
+    /// How much of the front buffer was already read.
+    offset: usize,
+    eof: bool,
+    error: Option<i32>,
+    /// The multishot receive is armed (its final completion not yet seen).
+    armed: bool,
+    reader: Option<Waker>,
+}
+
+struct Listener {
+    fd: RawFd,
+    accepted: VecDeque<Result<OwnedFd, i32>>,
+    armed: bool,
+    waiter: Option<Waker>,
+}
+
+/// A one-shot operation (a send) and the memory it owns until it completes.
+struct Op {
+    result: Option<i32>,
+    waker: Option<Waker>,
+    payload: Option<Box<SendPayload>>,
+    /// Its future was dropped: free it on completion.
+    orphaned: bool,
+}
+
+/// A send's pieces and the `msghdr` and iovecs that point into them. Boxed, so the
+/// addresses the kernel holds stay put while the box moves between owners.
+pub(crate) struct SendPayload {
+    pub pieces: Vec<Bytes>,
+    iovecs: Vec<libc::iovec>,
+    msg: libc::msghdr,
+}
+
+impl SendPayload {
+    pub fn new() -> Box<SendPayload> {
+        Box::new(SendPayload {
+            pieces: Vec::new(),
+            iovecs: Vec::new(),
+            // SAFETY: msghdr is a plain C struct for which all zeroes is a valid value
+            // (null pointers, zero lengths).
+            msg: unsafe { mem::zeroed() },
+        })
+    }
+
+    /// Points the iovecs and the header at the first `MAX_IOVECS` pieces.
+    fn prepare(&mut self) {
+        self.iovecs.clear();
+        self.iovecs
+            .extend(self.pieces.iter().take(MAX_IOVECS).map(|b| libc::iovec {
+                iov_base: b.as_ptr() as *mut libc::c_void,
+                iov_len: b.len(),
+            }));
+        self.msg.msg_iov = self.iovecs.as_mut_ptr();
+        self.msg.msg_iovlen = self.iovecs.len();
+    }
+}
+
+impl Uring {
+    pub fn new(cfg: &DriverConfig, notifier: &Notifier) -> io::Result<Uring> {
+        check_kernel()?;
+        let ring = build_ring(cfg.defer_taskrun)?;
+        if !ring.params().is_feature_ext_arg() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "io_uring without EXT_ARG (Linux 5.11)",
+            ));
+        }
+        let bufs = BufRing::new(BUFFERS, BUFFER_SIZE)?;
+        // SAFETY: the ring memory is valid for `BUFFERS` entries and outlives the ring: the
+        // `Uring` drops `ring` first, and leaks `bufs` if operations are still in flight.
+        unsafe {
+            ring.submitter().register_buf_ring_with_flags(
+                bufs.entries.as_ptr() as u64,
+                BUFFERS,
+                GROUP,
+                0,
+            )?;
+        }
+        let uring = Uring {
+            ring: RefCell::new(ring),
+            sources: RefCell::new(Slab::default()),
+            ops: RefCell::new(Slab::default()),
+            bufs: RefCell::new(bufs),
+            inflight: Cell::new(0),
+            closing: Cell::new(false),
+            notify_fd: notifier.fd().try_clone_to_owned()?,
+            notify_buf: Box::new(UnsafeCell::new(0)),
+            cqes: RefCell::new(Vec::with_capacity(256)),
+            woken: RefCell::new(Vec::new()),
+        };
+        uring.arm_notify();
+        Ok(uring)
+    }
+
+    fn push(&self, entry: io_uring::squeue::Entry) {
+        let mut ring = self.ring.borrow_mut();
+        loop {
+            // SAFETY: every entry pushed here points only at memory that outlives its
+            // completion: provided buffers and the notify buffer live as long as the ring
+            // (or are leaked), send payloads are owned by their `Op` until completion.
+            if unsafe { ring.submission().push(&entry) }.is_ok() {
+                return;
+            }
+            // Full: hand what is queued to the kernel and try again.
+            if let Err(e) = ring.submit() {
+                tracing::error!(error = %e, "io_uring submit failed");
+            }
+        }
+    }
+
+    fn push_counted(&self, entry: io_uring::squeue::Entry) {
+        self.inflight.set(self.inflight.get() + 1);
+        self.push(entry);
+    }
+
+    fn arm_notify(&self) {
+        let entry = opcode::Read::new(
+            Fd(self.notify_fd.as_raw_fd()),
+            self.notify_buf.get().cast(),
+            8,
+        )
+        .build()
+        .user_data(TAG_NOTIFY);
+        self.push_counted(entry);
+    }
+
+    fn arm_recv(&self, key: Key, fd: RawFd) {
+        let entry = opcode::RecvMulti::new(Fd(fd), GROUP)
+            .build()
+            .user_data(TAG_SOURCE | key.to_u64());
+        self.push_counted(entry);
+    }
+
+    fn arm_accept(&self, key: Key, fd: RawFd) {
+        let entry = opcode::AcceptMulti::new(Fd(fd))
+            .flags(libc::SOCK_CLOEXEC)
+            .build()
+            .user_data(TAG_SOURCE | key.to_u64());
+        self.push_counted(entry);
+    }
+
+    fn cancel(&self, user_data: u64) {
+        let entry = opcode::AsyncCancel::new(user_data)
+            .build()
+            .user_data(TAG_IGNORE);
+        self.push(entry);
+    }
+
+    /// Registers a connected socket; its multishot receive starts at once.
+    pub fn register_stream(&self, fd: RawFd) -> Key {
+        let key = self.sources.borrow_mut().insert(Source::Stream(Stream {
+            fd,
+            queue: VecDeque::new(),
+            offset: 0,
+            eof: false,
+            error: None,
+            armed: true,
+            reader: None,
+        }));
+        self.arm_recv(key, fd);
+        key
+    }
+
+    /// Registers a listening socket; its multishot accept starts at once.
+    pub fn register_listener(&self, fd: RawFd) -> Key {
+        let key = self.sources.borrow_mut().insert(Source::Listener(Listener {
+            fd,
+            accepted: VecDeque::new(),
+            armed: true,
+            waiter: None,
+        }));
+        self.arm_accept(key, fd);
+        key
+    }
+
+    /// Forgets a socket before it is closed: cancels its multishot operation and gives its
+    /// unread buffers back (connections accepted and not yet taken are closed).
+    pub fn deregister(&self, key: Key) {
+        let Some(source) = self.sources.borrow_mut().remove(key) else {
+            return;
+        };
+        let armed = match source {
+            Source::Stream(s) => {
+                let mut bufs = self.bufs.borrow_mut();
+                s.queue.iter().for_each(|&(bid, _)| bufs.give_back(bid));
+                s.armed
+            }
+            Source::Listener(l) => l.armed,
+        };
+        if armed {
+            self.cancel(TAG_SOURCE | key.to_u64());
+        }
+    }
+
+    /// Copies received data into `buf`: `Ok(0)` at end of stream.
+    pub fn poll_read(
+        &self,
+        key: Key,
+        buf: &mut BytesMut,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<usize>> {
+        let mut sources = self.sources.borrow_mut();
+        let Some(Source::Stream(s)) = sources.get_mut(key) else {
+            return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
+        };
+        if !s.queue.is_empty() {
+            let mut bufs = self.bufs.borrow_mut();
+            let mut copied = 0;
+            while let Some(&(bid, len)) = s.queue.front() {
+                let data = &bufs.data(bid, len)[s.offset..];
+                let n = data.len().min(READ_MAX - copied);
+                buf.extend_from_slice(&data[..n]);
+                copied += n;
+                s.offset += n;
+                if s.offset < len as usize {
+                    break;
+                }
+                s.queue.pop_front();
+                s.offset = 0;
+                bufs.give_back(bid);
+            }
+            return Poll::Ready(Ok(copied));
+        }
+        if let Some(errno) = s.error.take() {
+            return Poll::Ready(Err(io::Error::from_raw_os_error(errno)));
+        }
+        if s.eof {
+            return Poll::Ready(Ok(0));
+        }
+        set_waker(&mut s.reader, cx);
+        if !s.armed {
+            s.armed = true;
+            let fd = s.fd;
+            drop(sources);
+            self.arm_recv(key, fd);
+        }
+        Poll::Pending
+    }
+
+    /// The next accepted connection, or the accept error.
+    pub fn poll_accept(&self, key: Key, cx: &mut Context<'_>) -> Poll<io::Result<OwnedFd>> {
+        let mut sources = self.sources.borrow_mut();
+        let Some(Source::Listener(l)) = sources.get_mut(key) else {
+            return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
+        };
+        if let Some(r) = l.accepted.pop_front() {
+            return Poll::Ready(r.map_err(io::Error::from_raw_os_error));
+        }
+        set_waker(&mut l.waiter, cx);
+        if !l.armed {
+            l.armed = true;
+            let fd = l.fd;
+            drop(sources);
+            self.arm_accept(key, fd);
+        }
+        Poll::Pending
+    }
+
+    /// Starts sending `payload.pieces` (the first `MAX_IOVECS` of them).
+    pub fn submit_send(&self, fd: RawFd, mut payload: Box<SendPayload>) -> Key {
+        payload.prepare();
+        let msg: *const libc::msghdr = &payload.msg;
+        let key = self.ops.borrow_mut().insert(Op {
+            result: None,
+            waker: None,
+            payload: Some(payload),
+            orphaned: false,
+        });
+        let entry = opcode::SendMsg::new(Fd(fd), msg)
+            .flags(libc::MSG_NOSIGNAL as u32)
+            .build()
+            .user_data(TAG_OP | key.to_u64());
+        self.push_counted(entry);
+        key
+    }
+
+    /// The result of a send, with its payload back, once it completed.
+    pub fn poll_op(
+        &self,
+        key: Key,
+        cx: &mut Context<'_>,
+    ) -> Poll<(io::Result<usize>, Box<SendPayload>)> {
+        let mut ops = self.ops.borrow_mut();
+        let Some(op) = ops.get_mut(key) else {
+            // Invariant: an op is removed only here (after completion) or when orphaned.
+            unreachable!("operation polled after it completed or was dropped");
+        };
+        let Some(res) = op.result else {
+            set_waker(&mut op.waker, cx);
+            return Poll::Pending;
+        };
+        let Some(op) = ops.remove(key) else {
+            unreachable!("the entry was just found");
+        };
+        let payload = op.payload.expect("a pending op keeps its payload");
+        let res = if res < 0 {
+            Err(io::Error::from_raw_os_error(-res))
+        } else {
+            Ok(res as usize)
+        };
+        Poll::Ready((res, payload))
+    }
+
+    /// Drops a send whose future went away: if it is still in flight, it is cancelled and
+    /// its payload freed on completion.
+    pub fn drop_op(&self, key: Key) {
+        let mut ops = self.ops.borrow_mut();
+        let Some(op) = ops.get_mut(key) else {
+            return;
+        };
+        if op.result.is_some() {
+            ops.remove(key);
+            return;
+        }
+        op.orphaned = true;
+        op.waker = None;
+        drop(ops);
+        self.cancel(TAG_OP | key.to_u64());
+    }
+
+    /// One loop turn: submit what is queued; with a non-zero timeout wait for at least one
+    /// completion (or the timeout); then handle every completion.
+    pub fn turn(&self, timeout: Option<Duration>) {
+        {
+            let ring = self.ring.borrow();
+            let submitter = ring.submitter();
+            let res = match timeout {
+                // Nothing to hand over and no deferred completions waiting: no syscall.
+                Some(d) if d.is_zero() && ring_idle(&ring) => Ok(0),
+                Some(d) if d.is_zero() => submitter.submit(),
+                Some(d) => {
+                    let ts = Timespec::new()
+                        .sec(d.as_secs())
+                        .nsec(d.subsec_nanos().div_ceil(1_000_000) * 1_000_000);
+                    let ts = if ts_overflows(d) {
+                        Timespec::new().sec(d.as_secs() + 1)
+                    } else {
+                        ts
+                    };
+                    submitter.submit_with_args(1, &SubmitArgs::new().timespec(&ts))
+                }
+                None => submitter.submit_and_wait(1),
+            };
+            match res {
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::ETIME | libc::EINTR | libc::EBUSY)
+                    ) => {}
+                Err(e) => tracing::error!(error = %e, "io_uring_enter failed"),
+            }
+        }
+        self.reap();
+    }
+
+    fn reap(&self) {
+        let mut cqes = mem::take(&mut *self.cqes.borrow_mut());
+        {
+            let mut ring = self.ring.borrow_mut();
+            cqes.extend(
+                ring.completion()
+                    .map(|c| (c.user_data(), c.result(), c.flags())),
+            );
+        }
+        let mut woken = mem::take(&mut *self.woken.borrow_mut());
+        for &(user_data, res, flags) in &cqes {
+            self.complete(user_data, res, flags, &mut woken);
+        }
+        cqes.clear();
+        *self.cqes.borrow_mut() = cqes;
+        woken.drain(..).for_each(Waker::wake);
+        *self.woken.borrow_mut() = woken;
+    }
+
+    fn complete(&self, user_data: u64, res: i32, flags: u32, woken: &mut Vec<Waker>) {
+        let tag = user_data & TAG_MASK;
+        if tag == TAG_IGNORE {
+            return;
+        }
+        let more = cqueue::more(flags);
+        if !more {
+            self.inflight.set(self.inflight.get().saturating_sub(1));
+        }
+        let key = Key::from_u64(user_data);
+        match tag {
+            TAG_NOTIFY => {
+                if res != -libc::ECANCELED && !self.closing.get() {
+                    self.arm_notify();
+                }
+            }
+            TAG_OP => {
+                let mut ops = self.ops.borrow_mut();
+                let Some(op) = ops.get_mut(key) else {
+                    return;
+                };
+                if op.orphaned {
+                    ops.remove(key);
+                    return;
+                }
+                op.result = Some(res);
+                woken.extend(op.waker.take());
+            }
+            _ => self.complete_source(key, res, flags, more, woken),
+        }
+    }
+
+    fn complete_source(&self, key: Key, res: i32, flags: u32, more: bool, woken: &mut Vec<Waker>) {
+        let mut sources = self.sources.borrow_mut();
+        match sources.get_mut(key) {
+            None => {
+                // A completion of a socket already deregistered: only its buffer matters.
+                match cqueue::buffer_select(flags) {
+                    Some(bid) => self.bufs.borrow_mut().give_back(bid),
+                    // A receive's data always comes in a buffer, so this is a connection
+                    // its listener's accept took before the cancel: close it. (0 is a
+                    // receive's end of stream here, never an accept: descriptor 0 is open.)
+                    // SAFETY: a successful accept's result is a descriptor nothing owns.
+                    None if res > 0 => drop(unsafe { OwnedFd::from_raw_fd(res) }),
+                    None => {}
+                }
+            }
+            Some(Source::Stream(s)) => {
+                if res > 0 {
+                    match cqueue::buffer_select(flags) {
+                        Some(bid) => s.queue.push_back((bid, res as u32)),
+                        None => s.error = Some(libc::EIO),
+                    }
+                } else if res == 0 {
+                    s.eof = true;
+                } else if res != -libc::ENOBUFS && res != -libc::ECANCELED {
+                    s.error = Some(-res);
+                }
+                if !more {
+                    s.armed = false;
+                }
+                woken.extend(s.reader.take());
+            }
+            Some(Source::Listener(l)) => {
+                if res >= 0 {
+                    // SAFETY: a successful accept completion's result is a new descriptor
+                    // that nothing else owns.
+                    l.accepted
+                        .push_back(Ok(unsafe { OwnedFd::from_raw_fd(res) }));
+                } else if res != -libc::ECANCELED {
+                    l.accepted.push_back(Err(-res));
+                }
+                if !more {
+                    l.armed = false;
+                }
+                woken.extend(l.waiter.take());
+            }
+        }
+    }
+}
+
+impl Drop for Uring {
+    fn drop(&mut self) {
+        // Cancel everything and wait (briefly) until the kernel is done with our memory.
+        self.closing.set(true);
+        let entry = opcode::AsyncCancel2::new(CancelBuilder::any())
+            .build()
+            .user_data(TAG_IGNORE);
+        self.push(entry);
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while self.inflight.get() > 0 && Instant::now() < deadline {
+            self.turn(Some(Duration::from_millis(10)));
+        }
+        if self.inflight.get() > 0 {
+            // Still in use by the kernel: leak it rather than free it under a write.
+            tracing::warn!(
+                inflight = self.inflight.get(),
+                "io_uring operations outlived their ring"
+            );
+            mem::forget(mem::take(&mut *self.ops.borrow_mut()));
+            let bufs = mem::replace(&mut *self.bufs.borrow_mut(), BufRing::empty());
+            mem::forget(bufs);
+            mem::forget(mem::replace(
+                &mut self.notify_buf,
+                Box::new(UnsafeCell::new(0)),
+            ));
+        }
+    }
+}
+
+/// Whether a non-blocking turn can skip `io_uring_enter`: nothing queued to submit and no
+/// task work the kernel is waiting to run for us.
+fn ring_idle(ring: &IoUring) -> bool {
+    // SAFETY: reading the submission queue's length and flags through a shared borrow of
+    // the ring; nothing is pushed meanwhile (the ring is borrowed, single-threaded).
+    let sq = unsafe { ring.submission_shared() };
+    sq.is_empty() && !sq.taskrun() && !sq.cq_overflow()
+}
+
+fn ts_overflows(d: Duration) -> bool {
+    d.subsec_nanos().div_ceil(1_000_000) * 1_000_000 >= 1_000_000_000
+}
+
+fn set_waker(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    match slot {
+        Some(w) if w.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}
+
+/// Multishot receive with provided-buffer rings needs Linux 6.0.
+fn check_kernel() -> io::Result<()> {
+    let uname = rustix::system::uname();
+    let release = uname.release().to_string_lossy();
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    if (major, minor) < (6, 0) {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("Linux {release} lacks multishot receive (needs 6.0)"),
+        ));
+    }
+    Ok(())
+}
+
+/// SINGLE_ISSUER + DEFER_TASKRUN if asked and the kernel takes it, else COOP_TASKRUN;
+/// TASKRUN_FLAG with both, so a submit without waiting still collects deferred work.
+fn build_ring(defer_taskrun: bool) -> io::Result<IoUring> {
+    if defer_taskrun {
+        let mut b = IoUring::builder();
+        b.setup_single_issuer()
+            .setup_defer_taskrun()
+            .setup_taskrun_flag()
+            .setup_submit_all();
+        match b.build(ENTRIES) {
+            Ok(ring) => return Ok(ring),
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                tracing::debug!("io_uring without DEFER_TASKRUN; using COOP_TASKRUN");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let mut b = IoUring::builder();
+    b.setup_coop_taskrun()
+        .setup_taskrun_flag()
+        .setup_submit_all();
+    b.build(ENTRIES)
+}
+
+/// The provided-buffer ring: `count` buffers of `size` bytes and the ring of entries
+/// through which they are handed to the kernel. The kernel takes entries from the head;
+/// we give buffers back at the tail.
+struct BufRing {
+    entries: NonNull<BufRingEntry>,
+    entries_layout: Layout,
+    data: NonNull<u8>,
+    data_layout: Layout,
+    size: u32,
+    mask: u16,
+    tail: u16,
+}
+
+impl BufRing {
+    fn new(count: u16, size: u32) -> io::Result<BufRing> {
+        debug_assert!(count.is_power_of_two());
+        let oom = || io::Error::from(io::ErrorKind::OutOfMemory);
+        let entries_layout =
+            Layout::from_size_align(count as usize * mem::size_of::<BufRingEntry>(), 4096)
+                .map_err(|_| oom())?;
+        let data_layout =
+            Layout::from_size_align(count as usize * size as usize, 4096).map_err(|_| oom())?;
+        // SAFETY: both layouts have a non-zero size.
+        let entries = NonNull::new(unsafe { alloc_zeroed(entries_layout) }.cast::<BufRingEntry>())
+            .ok_or_else(oom)?;
+        // SAFETY: as above.
+        let Some(data) = NonNull::new(unsafe { alloc_zeroed(data_layout) }) else {
+            // SAFETY: allocated just above with this layout.
+            unsafe { dealloc(entries.as_ptr().cast(), entries_layout) };
+            return Err(oom());
+        };
+        let mut ring = BufRing {
+            entries,
+            entries_layout,
+            data,
+            data_layout,
+            size,
+            mask: count - 1,
+            tail: 0,
+        };
+        (0..count).for_each(|bid| ring.give_back(bid));
+        Ok(ring)
+    }
+
+    /// A ring that owns nothing, left in place of one that had to be leaked.
+    fn empty() -> BufRing {
+        BufRing {
+            entries: NonNull::dangling(),
+            entries_layout: Layout::new::<()>(),
+            data: NonNull::dangling(),
+            data_layout: Layout::new::<()>(),
+            size: 0,
+            mask: 0,
+            tail: 0,
+        }
+    }
+
+    /// The first `len` bytes of buffer `bid`, which the kernel filled and handed to us.
+    fn data(&self, bid: u16, len: u32) -> &[u8] {
+        let bid = bid & self.mask;
+        let len = len.min(self.size) as usize;
+        // SAFETY: `bid` is masked into range, so the slice lies inside the allocation; the
+        // kernel wrote these bytes before posting the completion that gave us `bid`, and
+        // does not touch the buffer again until `give_back` returns it to the ring.
+        unsafe {
+            std::slice::from_raw_parts(
+                self.data.as_ptr().add(bid as usize * self.size as usize),
+                len,
+            )
+        }
+    }
+
+    /// Hands buffer `bid` (back) to the kernel.
+    fn give_back(&mut self, bid: u16) {
+        if self.size == 0 {
+            return;
+        }
+        let bid = bid & self.mask;
+        // SAFETY: the slot index is masked into the ring; the kernel reads only entries
+        // between its head and the published tail, and this slot is past the tail until
+        // the store below publishes it.
+        unsafe {
+            let entry = &mut *self.entries.as_ptr().add((self.tail & self.mask) as usize);
+            entry.set_addr(self.data.as_ptr().add(bid as usize * self.size as usize) as u64);
+            entry.set_len(self.size);
+            entry.set_bid(bid);
+        }
+        self.tail = self.tail.wrapping_add(1);
+        // SAFETY: the tail field lies inside the first entry (valid, 2-byte aligned), and
+        // the kernel reads it concurrently, so it is written atomically with release order.
+        unsafe {
+            let tail = BufRingEntry::tail(self.entries.as_ptr()).cast_mut();
+            AtomicU16::from_ptr(tail).store(self.tail, Ordering::Release);
+        }
+    }
+}
+
+impl Drop for BufRing {
+    fn drop(&mut self) {
+        if self.size == 0 {
+            return;
+        }
+        // SAFETY: allocated in `new` with these layouts; the ring that used them is closed
+        // and every operation finished (otherwise `Uring::drop` leaked this instead).
+        unsafe {
+            dealloc(self.entries.as_ptr().cast(), self.entries_layout);
+            dealloc(self.data.as_ptr(), self.data_layout);
+        }
+    }
+}
