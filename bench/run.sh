@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # The one-command side-by-side benchmark: Hiver's examples/hello against actix-web, axum,
-# hyper, may_minihttp and nginx (static files), then the SSR section (bench/ssr.sh).
+# hyper, may_minihttp, monoio, nginx (static files) and uring-raw (a bare io_uring loop),
+# then the SSR section (bench/ssr.sh).
 #
-# Usage: bash bench/run.sh            (from anywhere; needs root, or wrk and nginx installed)
+# Usage: bash bench/run.sh            (from anywhere; needs root, or wrk, nginx and perf
+#                                      installed and perf allowed to count system calls)
 #
 # Sections (SECTIONS, default "hello latency idle ssr"), run in this order:
 #   hello    ROUNDS rounds, servers alternating A B C … A B C …: start-up time, idle RSS,
 #            then wrk: plaintext at 64 and 256 connections, plaintext pipelined 16 deep
-#            (256 connections), JSON at 64 connections; req/s and req per server CPU-second
+#            (256 connections), JSON at 64 connections; req/s and req per server CPU-second;
+#            and, from `perf stat` attached to the server's processes (nginx: its workers
+#            too) during each measured wrk run of the last round, system calls, context switches and user-space
+#            instructions per request (counts ÷ the requests wrk reports). perf is installed
+#            with apt-get (linux-perf) when missing; as root, kernel.perf_event_paranoid is
+#            lowered to -1 only if perf cannot count otherwise (logged; put back on exit).
+#            An event perf cannot count here (no permission; no PMU in a VM, for
+#            instructions:u) leaves its cells "-", and the run goes on.
 #   latency  oha at a fixed rate, the same for every server: half the best framework
 #            peer's median plaintext_c64 req/s from the hello section, capped at 80 % of
 #            what oha alone reaches against that peer (or LATENCY_RATE); p50/p99 with
@@ -26,9 +35,13 @@
 #   LATENCY_DURATION=5  seconds per oha run;  LATENCY_RATE  requests/s (default: see above)
 #   IDLE_CONNS=10000
 #   SSR_ROUNDS=3 SSR_DURATION=5 SSR_WARMUP=1 SSR_FRAMEWORKS="preact" SSR_ENGINES="v8 quickjs"
-#   SERVERS="hiver-uring hiver-epoll actix axum hyper may-minihttp nginx"
+#   SERVERS="hiver-uring hiver-epoll actix axum hyper may-minihttp monoio nginx uring-raw"
 #                   any of: hiver (driver chosen by Hiver), hiver-uring, hiver-epoll,
-#                   actix, axum, hyper, may-minihttp, nginx
+#                   actix, axum, hyper, may-minihttp, monoio, nginx, uring-raw
+#                   Two are ceilings, not framework peers: nginx (static files) and
+#                   uring-raw (bench/peers/uring-raw: fixed answers straight on io_uring, no
+#                   HTTP parser). Neither counts as "the best framework peer"; uring-raw gets
+#                   its own ratio column, "Hiver ÷ raw io_uring ceiling".
 #   SERVER_WORKERS=2  WORKERS for every server (worker_processes for nginx)
 #   BASE_PORT=19100   server i listens on BASE_PORT+i, 127.0.0.1 only (below the
 #                     ephemeral range, so no client socket of an earlier run holds it)
@@ -54,7 +67,7 @@ SSR_DURATION=${SSR_DURATION:-5}
 SSR_WARMUP=${SSR_WARMUP:-1}
 SSR_FRAMEWORKS=${SSR_FRAMEWORKS:-preact}
 SSR_ENGINES=${SSR_ENGINES:-"v8 quickjs"}
-SERVERS=${SERVERS:-"hiver-uring hiver-epoll actix axum hyper may-minihttp nginx"}
+SERVERS=${SERVERS:-"hiver-uring hiver-epoll actix axum hyper may-minihttp monoio nginx uring-raw"}
 SERVER_WORKERS=${SERVER_WORKERS:-2}
 BASE_PORT=${BASE_PORT:-19100}
 
@@ -72,6 +85,9 @@ STARTED=$(date +%s)
 OHA=$BENCH_DIR/target/tools/bin/oha
 OHA_VERSION=1.16.0
 PIPELINE_DEPTH=16   # bench/pipeline.lua's depth
+# Counted by perf stat during each hello wrk run; each ÷ the requests wrk reports.
+PERF_EVENTS=raw_syscalls:sys_enter,context-switches,instructions:u
+PERF_OK=0           # 1 when perf can count on this machine (set by ensure_perf)
 
 # The tests: name, path, connections, wrk script ("" = one request per write).
 TESTS=(
@@ -85,6 +101,10 @@ server_pid=""        # the one server running now, started by this script; stop_
 server_children=()   # its worker processes (nginx), seen after it answered
 wrk_pid=""           # the wrk, oha, idle-conns or ssr.sh run in progress, waited for with
                      # `wait` so Ctrl-C is seen at once
+perf_pid=""          # the perf stat attached to the server during a wrk run
+perf_ctl="" perf_ack=""  # file descriptors of its control and ack FIFOs
+perf_valid=0         # 1 when the perf stat of the current wrk run acknowledged "enable"
+paranoid_was=""      # kernel.perf_event_paranoid before ensure_perf lowered it; restored on exit
 startup_ms=""   # set by start_server
 rps="" p99="" err="" bytes_per_req=""  # set by run_wrk
 
@@ -110,7 +130,15 @@ cleanup() {
     kill -TERM "$wrk_pid" 2>/dev/null || true
     wait "$wrk_pid" 2>/dev/null || true
   fi
+  if [[ -n $perf_pid ]]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+  fi
   stop_server
+  if [[ -n $paranoid_was ]]; then
+    sysctl -q -w kernel.perf_event_paranoid="$paranoid_was" >/dev/null 2>&1 || true
+    log "restored kernel.perf_event_paranoid=$paranoid_was"
+  fi
   rm -rf "$WORK_DIR"
   rm -f "$CSV.partial"
 }
@@ -126,6 +154,110 @@ ensure_wrk() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 }
 
+# Sends command $1 (enable, disable) to the attached perf stat and waits up to 10 s for its
+# ack; fails if none came (perf exited: no permission, or it does not know --control).
+perf_command() {
+  local reply=""
+  echo "$1" >&"$perf_ctl" 2>/dev/null || return 1
+  for _ in $(seq 100); do
+    if read -r -t 0.1 reply <&"$perf_ack"; then
+      [[ $reply == ack* ]]
+      return
+    fi
+    kill -0 "$perf_pid" 2>/dev/null || return 1
+  done
+  return 1
+}
+
+# Attaches perf stat, counters off, to the processes in comma-separated list $1, writing
+# its CSV to $2; then turns the counters on and returns once perf acknowledged, so the
+# window starts exactly here. Fails (perf left running until perf_detach) without an ack.
+perf_attach() {
+  rm -f "$WORK_DIR/perf.ctl" "$WORK_DIR/perf.ack" "$2"
+  mkfifo "$WORK_DIR/perf.ctl" "$WORK_DIR/perf.ack"
+  # Read-write: opening a FIFO that way never blocks, even before perf has opened it.
+  exec {perf_ctl}<>"$WORK_DIR/perf.ctl" {perf_ack}<>"$WORK_DIR/perf.ack"
+  perf stat -e "$PERF_EVENTS" -x, -o "$2" -D -1 \
+    --control "fifo:$WORK_DIR/perf.ctl,$WORK_DIR/perf.ack" -p "$1" 2>"$WORK_DIR/perf.err" &
+  perf_pid=$!
+  perf_command enable
+}
+
+# Turns the counters off (ack awaited), then stops perf stat with SIGINT so it writes them.
+perf_detach() {
+  [[ -n $perf_pid ]] || return 0
+  perf_command disable || true
+  kill -INT "$perf_pid" 2>/dev/null || true
+  wait "$perf_pid" 2>/dev/null || true
+  perf_pid=""
+  exec {perf_ctl}>&- {perf_ack}<&-
+  rm -f "$WORK_DIR/perf.ctl" "$WORK_DIR/perf.ack"
+}
+
+# Counts $PERF_EVENTS for 0.3 s on a shell loop this script starts (it runs and makes
+# system calls: a process that never runs is "<not counted>"), attached by PID like the
+# real runs; prints one "event value" line per event ("value" is "-" when not counted).
+perf_probe() {
+  local out=$WORK_DIR/perf-probe.csv target attached=1
+  (for _ in $(seq 500); do sleep 0.02; done) &
+  target=$!
+  perf_attach "$target" "$out" || attached=0
+  sleep 0.3
+  perf_detach
+  stop_pid "$target"
+  if [[ $attached -eq 1 ]]; then perf_counts "$out"; else perf_counts /dev/null; fi
+}
+
+# "event value" per event of $PERF_EVENTS from perf stat's CSV output $1 ("-": not counted,
+# or no such file).
+perf_counts() {
+  local file=$1
+  [[ -f $file ]] || file=/dev/null
+  awk -F, -v events="$PERF_EVENTS" '
+    BEGIN { n = split(events, e, ",") }
+    /^#/ || NF < 3 { next }
+    { v[$3] = ($1 ~ /^[0-9.]+$/ ? $1 : "-") }
+    END { for (i = 1; i <= n; i++) print e[i], (e[i] in v ? v[e[i]] : "-") }' "$file"
+}
+
+# Whether probe output $1 counted system calls and context switches (the events every
+# machine should have; instructions:u needs a PMU, which VMs often lack, and stays "-").
+perf_counts_basics() {
+  awk '$2 != "-" && $1 !~ /^instructions/ { n++ } END { exit !(n >= 2) }' <<<"$1"
+}
+
+# Sets PERF_OK: installs perf if missing; lowers kernel.perf_event_paranoid to -1 as root if
+# perf cannot count otherwise (put back on exit). Never fatal: without perf the per-request
+# rows are "-".
+ensure_perf() {
+  if ! command -v perf >/dev/null; then
+    log "perf not found: installing linux-perf with apt-get"
+    if command -v apt-get >/dev/null; then
+      apt-get update -qq || true
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null || true
+    fi
+    command -v perf >/dev/null ||
+      { log "perf is not available: the per-request rows will be '-'"; return 0; }
+  fi
+  local probe missing
+  probe=$(perf_probe)
+  if ! perf_counts_basics "$probe" && [[ $(id -u) -eq 0 &&
+    $(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null) != -1 ]]; then
+    local was
+    was=$(cat /proc/sys/kernel/perf_event_paranoid)
+    log "perf cannot count system calls with kernel.perf_event_paranoid=$was: setting it to -1 (sysctl -w kernel.perf_event_paranoid=-1) for this run; restored on exit"
+    if sysctl -q -w kernel.perf_event_paranoid=-1 >/dev/null; then paranoid_was=$was; fi
+    probe=$(perf_probe)
+  fi
+  if perf_counts_basics "$probe"; then PERF_OK=1; fi
+  if [[ $PERF_OK -eq 1 ]]; then
+    missing=$(awk '$2 == "-" { print $1 }' <<<"$probe" | paste -sd' ' -)
+    [[ -z $missing ]] || log "perf cannot count $missing on this machine: those cells will be '-'"
+  else
+    log "perf cannot count here ($(head -c 300 "$WORK_DIR/perf.err" | tr '\n' ' ')): the per-request rows will be '-'"
+  fi
+}
+
 ensure_tools() {
   ensure_wrk
   command -v curl >/dev/null || die "curl is required"
@@ -134,6 +266,7 @@ ensure_tools() {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
   fi
+  if wants hello; then ensure_perf; fi
   if wants latency && [[ ! -x $OHA ]]; then
     log "oha not found: cargo install --locked oha@$OHA_VERSION into bench/target/tools (minutes)"
     cargo install --quiet --locked "oha@$OHA_VERSION" --root "$BENCH_DIR/target/tools"
@@ -163,8 +296,10 @@ server_command() {
     axum) echo "$BENCH_TARGET/release/peer-axum -" ;;
     hyper) echo "$BENCH_TARGET/release/peer-hyper -" ;;
     may-minihttp) echo "$BENCH_TARGET/release/peer-may-minihttp -" ;;
+    monoio) echo "$BENCH_TARGET/release/peer-monoio -" ;;
+    uring-raw) echo "$BENCH_TARGET/release/peer-uring-raw -" ;;
     nginx) echo "$(command -v nginx) nginx" ;;
-    *) die "unknown server '$1' (known: hiver hiver-uring hiver-epoll actix axum hyper may-minihttp nginx)" ;;
+    *) die "unknown server '$1' (known: hiver hiver-uring hiver-epoll actix axum hyper may-minihttp monoio nginx uring-raw)" ;;
   esac
 }
 
@@ -267,6 +402,44 @@ run_wrk() {
   [[ $p99 != - ]] || p99=""
 }
 
+# Starts counting $PERF_EVENTS on the running server's processes (nginx: master and
+# workers) into $WORK_DIR/perf.csv until perf_stop. Does nothing when PERF_OK is 0.
+perf_start() {
+  perf_valid=0
+  [[ $PERF_OK -eq 1 ]] || return 0
+  # Counting system calls traces each one; doing it in the last round only keeps that cost
+  # out of the other rounds' req/s (each cell is the median over rounds).
+  [[ $round -eq $ROUNDS ]] || return 0
+  local pids
+  pids=$(printf '%s\n' "$server_pid" "${server_children[@]}" | paste -sd, -)
+  if perf_attach "$pids" "$WORK_DIR/perf.csv"; then
+    perf_valid=1
+  else
+    log "perf stat did not start counting on $pids: this run's per-request cells are '-' ($(head -c 300 "$WORK_DIR/perf.err" | tr '\n' ' '))"
+  fi
+}
+
+# Stops counting and records, for test $2 of server $1, each event ÷ $3 requests; "-"
+# where perf was off or could not count.
+perf_stop() {
+  local name=$1 test=$2 requests=$3 event value metric
+  perf_detach
+  while read -r event value; do
+    case $event in
+      raw_syscalls:sys_enter) metric=syscalls_per_req ;;
+      context-switches) metric=ctx_switches_per_req ;;
+      instructions:u) metric=instructions_per_req ;;
+      *) continue ;;
+    esac
+    if [[ $perf_valid -eq 1 && $value != - && $requests -gt 0 ]]; then
+      value=$(awk -v v="$value" -v n="$requests" 'BEGIN { printf "%.6g", v / n }')
+    else
+      value=-
+    fi
+    record "$name" "$test.$metric" "$value"
+  done < <(perf_counts "$WORK_DIR/perf.csv")
+}
+
 # Rows go to a .partial file that becomes the CSV only when every round has finished.
 record() { echo "$round,$1,$2,$3" >>"$CSV.partial"; }
 
@@ -284,9 +457,11 @@ bench_server() {
   if [[ $WARMUP -gt 0 ]]; then run_wrk "$port" /plaintext 64 - "$WARMUP"; fi
   for spec in "${TESTS[@]}"; do
     read -r test path conns script <<<"$spec"
+    perf_start
     before=$(cpu_ticks)
     run_wrk "$port" "$path" "$conns" "$script" "$DURATION"
     after=$(cpu_ticks)
+    perf_stop "$name" "$test" "$(awk '/ requests in / { print $1 }' "$WRK_OUT")"
     cpu_s=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
     record "$name" "$test.req_s" "$rps"
     record "$name" "$test.cpu_s" "$cpu_s"
@@ -303,9 +478,21 @@ bench_server() {
     fi
     record "$name" "$test.bytes_per_resp" "$bytes_per_req"
     record "$name" "$test.errors" "$err"
-    log "round $round $name $test: ${rps} req/s, server CPU ${cpu_s} s, ${err} errors"
+    log "round $round $name $test: ${rps} req/s, server CPU ${cpu_s} s, ${err} errors$(per_request_log "$name" "$test")"
   done
   stop_server
+}
+
+# ", per request: N syscalls, N context switches, N instructions" from the rows just
+# recorded for server $1, test $2 (nothing when perf is off).
+per_request_log() {
+  [[ $PERF_OK -eq 1 ]] || return 0
+  awk -F, -v r="$round" -v s="$1" -v t="$2" '
+    $1 == r && $2 == s { v[$3] = $4 }
+    END {
+      printf ", per request: %s syscalls, %s context switches, %s instructions",
+        v[t ".syscalls_per_req"], v[t ".ctx_switches_per_req"], v[t ".instructions_per_req"]
+    }' "$CSV.partial"
 }
 
 # Waits for the background job $wrk_pid (so Ctrl-C reaches the traps at once); dies with
@@ -315,11 +502,12 @@ wait_job() {
   wrk_pid=""
 }
 
-# The best framework peer (not nginx: it serves files) by median plaintext_c64 req/s from
-# the hello section, and half that rate: "NAME RATE", or nothing.
+# The best framework peer by median plaintext_c64 req/s from the hello section, and half
+# that rate: "NAME RATE", or nothing. Not a ceiling: nginx serves files, uring-raw is a
+# bare io_uring loop with fixed answers.
 best_peer_half() {
   medians | awk -v servers="$SERVERS" '
-    BEGIN { n = split(servers, s, " "); for (i = 1; i <= n; i++) if (s[i] !~ /^hiver/ && s[i] != "nginx") peer[s[i]] = 1 }
+    BEGIN { n = split(servers, s, " "); for (i = 1; i <= n; i++) if (s[i] !~ /^hiver/ && s[i] != "nginx" && s[i] != "uring-raw") peer[s[i]] = 1 }
     $1 in peer && $2 == "plaintext_c64.req_s" && $3 > best { best = $3; name = $1 }
     END { if (best > 0) printf "%s %d\n", name, best / 2 }'
 }
@@ -414,7 +602,10 @@ ssr_section() {
 
 versions() {
   local lock=$BENCH_DIR/Cargo.lock
-  lockver() { awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/[^0-9.]/, ""); print; exit }' "$lock"; }
+  # The locked version of crate $1 (the first, or the first starting with $2).
+  lockver() {
+    awk -v n="$1" -v p="${2:-}" '$0 == "name = \"" n "\"" { getline; gsub(/[^0-9.]/, ""); if (p == "" || index($0, p) == 1) { print; exit } }' "$lock"
+  }
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
   echo "- rustc: $(rustc --version)"
@@ -422,14 +613,17 @@ versions() {
   [[ -z $(git -C "$ROOT_DIR" status --porcelain -- crates examples 2>/dev/null) ]] ||
     dirty=" + uncommitted changes in the checkout"
   echo "- hiver: commit $(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty"
-  echo "- peers (bench/Cargo.lock): actix-web $(lockver actix-web), axum $(lockver axum), hyper $(lockver hyper), hyper-util $(lockver hyper-util), tokio $(lockver tokio), may_minihttp $(lockver may_minihttp), may $(lockver may); $(nginx -v 2>&1 | sed 's/^nginx version: //') (Debian, static files)"
+  echo "- peers (bench/Cargo.lock): actix-web $(lockver actix-web), axum $(lockver axum), hyper $(lockver hyper), hyper-util $(lockver hyper-util), tokio $(lockver tokio), may_minihttp $(lockver may_minihttp), may $(lockver may), monoio $(lockver monoio) (io-uring $(lockver io-uring 0.6)), httparse $(lockver httparse); uring-raw on io-uring $(lockver io-uring 0.7); $(nginx -v 2>&1 | sed 's/^nginx version: //') (Debian, static files)"
   echo "- load generators: $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'), $WRK_THREADS thread(s); $([[ -x $OHA ]] && "$OHA" --version)"
+  if wants hello; then
+    echo "- counters: $(perf --version 2>/dev/null || echo "no perf"), kernel.perf_event_paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null)$([[ $PERF_OK -eq 1 ]] || echo " (perf could not count: per-request cells are \"-\")")"
+  fi
   echo "- settings: SECTIONS=\"$SECTIONS\" ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP LATENCY_DURATION=$LATENCY_DURATION IDLE_CONNS=$IDLE_CONNS SERVER_WORKERS=$SERVER_WORKERS SERVERS=\"$SERVERS\""
 }
 
 # Median per (server, metric) over the rounds, as "server metric median".
 medians() {
-  tail -n +2 "$CSV.partial" | awk -F, '$4 != "" { print $2, $3, $4 }' | sort -k1,1 -k2,2 -k3,3g |
+  tail -n +2 "$CSV.partial" | awk -F, '$4 != "" && $4 != "-" { print $2, $3, $4 }' | sort -k1,1 -k2,2 -k3,3g |
     awk '
       function flush() { if (n) printf "%s %s %s\n", key1, key2, (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) }
       $1 != key1 || $2 != key2 { flush(); key1 = $1; key2 = $2; n = 0 }
@@ -453,27 +647,72 @@ metrics() {
   echo "$m"
 }
 
-# mode "values": one column per server; mode "ratios": Hiver ÷ each peer and ÷ the best
-# framework peer (nginx, serving files, is a ceiling and not counted as "best").
-table() {
-  awk -v servers="$SERVERS" -v metrics="$(metrics)" -v mode="$1" '
+# The per-request metrics of the hello section (perf stat): "test.metric" for every test.
+PER_REQUEST_METRICS="syscalls_per_req ctx_switches_per_req instructions_per_req"
+per_request_metrics() {
+  local m="" spec test metric
+  wants hello || return 0
+  for metric in $PER_REQUEST_METRICS; do
+    for spec in "${TESTS[@]}"; do
+      read -r test _ <<<"$spec"
+      m+=" $test.$metric"
+    done
+  done
+  echo "$m"
+}
+
+# One table for per-request metric $1 (e.g. syscalls_per_req): a row per test, a column
+# per server; "-" where perf could not count.
+per_request_table() {
+  awk -v servers="$SERVERS" -v metric="$1" -v tests="$(for spec in "${TESTS[@]}"; do echo "${spec%% *}"; done)" '
     { m[$1 " " $2] = $3 }
-    function lower_is_better(k) { return k ~ /(startup_ms|_kb|_ms|bytes_per_conn)$/ }
+    function fmt(x) { return x == "" ? "-" : (x >= 100 ? sprintf("%.0f", x) : sprintf("%.3g", x)) }
+    END {
+      ns = split(servers, s, " "); nt = split(tests, t, "\n")
+      head = "| " metric " (lower is better) |"; rule = "|---|"
+      for (i = 1; i <= ns; i++) { head = head " " s[i] " |"; rule = rule "---:|" }
+      print head; print rule
+      for (j = 1; j <= nt; j++) {
+        line = "| " t[j] " |"
+        for (i = 1; i <= ns; i++) line = line " " fmt(m[s[i] " " t[j] "." metric]) " |"
+        print line
+      }
+    }' "$WORK_DIR/medians"
+}
+
+# mode "values": one column per server; mode "ratios": Hiver ÷ each peer, ÷ the best
+# framework peer (the ceilings nginx and uring-raw are not counted as "best") and, when
+# uring-raw ran, ÷ the raw io_uring ceiling. $2: the metrics, one row each (a perf row
+# that no server has a count for is left out of the ratios).
+table() {
+  awk -v servers="$SERVERS" -v metrics="$2" -v mode="$1" '
+    { m[$1 " " $2] = $3 }
+    function lower_is_better(k) { return k ~ /(startup_ms|_kb|_ms|bytes_per_conn|_per_req)$/ }
     function fmt(x) { return x == "" ? "n/a" : (x >= 100 ? sprintf("%.0f", x) : sprintf("%.2f", x)) }
     function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "n/a" : sprintf("%.2f", a / b) }
     END {
       ns = split(servers, s, " "); nm = split(metrics, k, " ")
-      nh = 0; np = 0
-      for (i = 1; i <= ns; i++) if (s[i] ~ /^hiver/) h[++nh] = s[i]; else p[++np] = s[i]
+      nh = 0; np = 0; ceiling = ""
+      for (i = 1; i <= ns; i++) {
+        if (s[i] ~ /^hiver/) h[++nh] = s[i]
+        else if (s[i] == "uring-raw") ceiling = s[i]
+        else p[++np] = s[i]
+      }
       head = "| metric |"; rule = "|---|"
       if (mode == "values") for (i = 1; i <= ns; i++) { head = head " " s[i] " |"; rule = rule "---:|" }
       else for (i = 1; i <= nh; i++) {
         for (j = 1; j <= np; j++) { head = head " " h[i] " ÷ " p[j] " |"; rule = rule "---:|" }
         head = head " " h[i] " ÷ best framework peer |"; rule = rule "---:|"
+        if (ceiling != "") { head = head " " h[i] " ÷ raw io_uring ceiling |"; rule = rule "---:|" }
       }
       print head; print rule
       for (j = 1; j <= nm; j++) {
         if (mode != "values" && k[j] ~ /^loadavg|achieved/) continue
+        if (k[j] ~ /_per_req$/) {   # perf rows: left out where no server has a count
+          any = 0
+          for (i = 1; i <= ns; i++) if (m[s[i] " " k[j]] != "") any = 1
+          if (!any) continue
+        }
         line = "| " k[j] (lower_is_better(k[j]) ? " (lower is better)" : "") " |"
         if (mode == "values") {
           for (i = 1; i <= ns; i++) line = line " " fmt(m[s[i] " " k[j]]) " |"
@@ -487,6 +726,7 @@ table() {
           for (i = 1; i <= nh; i++) {
             for (q = 1; q <= np; q++) line = line " " ratio(m[h[i] " " k[j]], m[p[q] " " k[j]]) " |"
             line = line " " ratio(m[h[i] " " k[j]], best) " |"
+            if (ceiling != "") line = line " " ratio(m[h[i] " " k[j]], m[ceiling " " k[j]]) " |"
           }
         }
         print line
@@ -540,10 +780,19 @@ main() {
     echo "derived_mean_ms (pipelined): connections × $PIPELINE_DEPTH ÷ req/s (Little's law), not measured."
     [[ -z $RATE ]] || echo "fixed_rate: oha, 64 connections, $RATE req/s for every server ($RATE_WHY), $LATENCY_DURATION s, latency corrected for coordinated omission; achieved_req_s below the rate means the server (or oha) fell behind."
     echo "idle_conns: $IDLE_CONNS keep-alive connections, one answered request each; bytes_per_conn = (RSS with − RSS before) ÷ $IDLE_CONNS."
+    echo "Ceilings, not framework peers: nginx (static files) and uring-raw (fixed answers straight on io_uring, no HTTP parser); neither is \"best framework peer\"."
     echo
-    table values
+    table values "$(metrics)"
+    if wants hello; then
+      echo
+      echo "Per request, from \`perf stat -e $PERF_EVENTS -p <server PIDs>\` attached during each measured wrk run (nginx: master and workers): counts ÷ the requests wrk reports, medians over the rounds; \"-\": perf could not count it here$([[ $PERF_OK -eq 1 ]] || echo " (perf unavailable in this run)")."
+      for metric in $PER_REQUEST_METRICS; do
+        echo
+        per_request_table "$metric"
+      done
+    fi
     echo
-    table ratios
+    table ratios "$(metrics) $(per_request_metrics)"
     if wants ssr; then
       echo
       sed -e 's/^## SSR run/### SSR section: run/' "$WORK_DIR/ssr.out"
