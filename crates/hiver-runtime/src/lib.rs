@@ -1,7 +1,7 @@
 //! Thread-per-core runtime for Hiver, with its own io_uring and epoll drivers.
 //!
-//! [`Builder::listen`] starts N worker threads (one per core by default, each pinned to its
-//! core). Every worker owns its [`Runtime`] (a single-threaded executor), its I/O driver, its own listener socket
+//! [`Builder::listen`] starts N worker threads (one per core by default; pinned one per core
+//! with [`Builder::pin_workers`] or `HIVER_PIN_WORKERS=1`). Every worker owns its [`Runtime`] (a single-threaded executor), its I/O driver, its own listener socket
 //! (SO_REUSEPORT: the kernel spreads connections over the workers), its
 //! [timer wheel](time) and its connection count. A connection is accepted, served and closed
 //! on one worker; nothing on that path crosses cores, so handlers and their futures need
@@ -76,7 +76,7 @@ pub mod time;
 pub mod timer;
 mod worker;
 
-pub use builder::Builder;
+pub use builder::{Builder, PIN_ENV};
 pub use connection::Connection;
 pub use driver::{DRIVER_ENV, Driver, ParseDriverError};
 pub use rt::{JoinHandle, Runtime, spawn};

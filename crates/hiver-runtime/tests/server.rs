@@ -361,6 +361,7 @@ fn pinned_workers_each_own_one_cpu() {
     let server = hiver_runtime::Builder::new()
         .driver(Driver::Epoll)
         .workers(2)
+        .pin_workers(true)
         .listen("127.0.0.1:0", move |w| {
             let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
             let allowed = status

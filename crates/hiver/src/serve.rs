@@ -93,7 +93,8 @@ impl Server {
         self
     }
 
-    /// Whether each worker is pinned to a core (default: yes).
+    /// Whether each worker is pinned to a core (default: no, unless `HIVER_PIN_WORKERS=1`;
+    /// see [`hiver_runtime::Builder::pin_workers`]).
     pub fn pin_workers(mut self, on: bool) -> Self {
         self.runtime = self.runtime.pin_workers(on);
         self

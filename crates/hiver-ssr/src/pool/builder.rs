@@ -61,8 +61,8 @@ impl RenderPoolBuilder {
     /// Pins render thread `i` to the `i`-th CPU this thread may run on (round-robin over the
     /// allowed set, so `taskset` and cpusets are respected). Default `false`.
     ///
-    /// Off by default because the HTTP workers are already pinned one per core and render
-    /// threads sharing those cores, placed by the OS, is the normal setup. Turn it on when
+    /// Off by default: render threads sharing the HTTP workers' cores, placed by the OS, is
+    /// the normal setup. Turn it on when
     /// renders get dedicated cores (e.g. the process is started on more cores than it runs
     /// HTTP workers). A thread that cannot be pinned logs a warning and runs unpinned.
     pub fn pin_threads(mut self, pin: bool) -> Self {
