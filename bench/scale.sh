@@ -8,7 +8,9 @@
 #                               needs a machine with at least 2 × max(WORKER_COUNTS) cores)
 #
 # Environment (all optional):
-#   WORKER_COUNTS="1 2 4 8"   SERVERS="hiver-uring hiver-epoll hyper actix may-minihttp monoio uring-raw"
+#   WORKER_COUNTS="1 2 4 8"
+#   SERVERS="hiver-uring hiver-epoll hyper actix may-minihttp monoio uring-raw"
+#             (also hiver-uring-pinned and hiver-epoll-pinned: HIVER_PIN_WORKERS=1)
 #   DURATION=4  CONNS=512  WRK_THREADS=8  ROUNDS=1  BASE_PORT=19300
 #   BIN_DIR   a folder holding hello and the peer-* binaries (default: the two target/release)
 #   WRK       the wrk binary (default: wrk on PATH)
@@ -39,7 +41,7 @@ trap cleanup EXIT
 bin_of() {
   local main=${BIN_DIR:-$ROOT_DIR/target/release} peers=${BIN_DIR:-$BENCH_DIR/target/release}
   case $1 in
-    hiver-uring | hiver-epoll) echo "$main/hello" ;;
+    hiver-*) echo "$main/hello" ;;
     *) echo "$peers/peer-$1" ;;
   esac
 }
@@ -48,16 +50,22 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # Runs server $1 with $2 workers; prints "req_s req_per_cpu_s" for plaintext and pipelined.
 measure() {
-  local name=$1 n=$2 port=$3 driver=- cpus
+  local name=$1 n=$2 port=$3 driver="" pin="" cpus up=0
   cpus="0-$((n - 1))"
-  case $name in hiver-uring) driver=uring ;; hiver-epoll) driver=epoll ;; esac
-  PORT=$port WORKERS=$n HIVER_DRIVER=${driver/-/} RUST_LOG=warn \
+  case $name in hiver-uring*) driver=uring ;; hiver-epoll*) driver=epoll ;; esac
+  case $name in *-pinned) pin=1 ;; esac
+  PORT=$port WORKERS=$n HIVER_DRIVER=$driver HIVER_PIN_WORKERS=$pin RUST_LOG=warn \
     taskset -c "$cpus" "$(bin_of "$name")" >/dev/null 2>&1 &
   server_pid=$!
-  for _ in $(seq 200); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/plaintext" 2>/dev/null && break
+  for _ in $(seq 250); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then up=1; break; fi
     sleep 0.02
   done
+  if [[ $up -eq 0 ]] || ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "$name did not start with $n workers" >&2
+    echo "0 0 0 0"
+    return
+  fi
   local wrk_cpus="$((CORES / 2))-$((CORES - 1))" script out t0 t1 reqs rps
   for script in "" "$BENCH_DIR/pipeline.lua"; do
     taskset -c "$wrk_cpus" "$WRK" -t"$WRK_THREADS" -c"$CONNS" -d1 ${script:+-s "$script"} \
