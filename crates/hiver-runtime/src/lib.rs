@@ -15,8 +15,10 @@
 //!
 //! **Drivers.** io_uring is used where the kernel allows it (Linux 6.0: multishot accept and
 //! multishot receive into a ring of provided buffers, vectored zero-copy sends, one
-//! `io_uring_enter` per loop turn; rings set up with SINGLE_ISSUER + DEFER_TASKRUN, or
-//! COOP_TASKRUN where the kernel refuses that or [`Builder::defer_taskrun`] says so);
+//! `io_uring_enter` per loop turn; workers' rings set up with COOP_TASKRUN + TASKRUN_FLAG,
+//! or SINGLE_ISSUER + DEFER_TASKRUN with [`Builder::defer_taskrun`], falling back to
+//! COOP_TASKRUN where the kernel refuses it; a [`Runtime::new`] of your own tries
+//! DEFER_TASKRUN first);
 //! otherwise epoll (each socket registered once, edge-triggered; one `epoll_wait` per loop
 //! turn). [`Builder::driver`] or the environment
 //! variable `HIVER_DRIVER=uring|io_uring|epoll` forces one. The driver in use is logged when

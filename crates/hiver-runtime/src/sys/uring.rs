@@ -7,9 +7,10 @@
 //! - Sends are `IORING_OP_SENDMSG` (with `MSG_NOSIGNAL`) of the caller's `Bytes` as they
 //!   are (no copy); their memory is owned by the operation until its completion.
 //! - Everything queued during a loop turn is submitted by the one `io_uring_enter` that
-//!   also waits for completions; rings are SINGLE_ISSUER + DEFER_TASKRUN where the kernel
-//!   allows it (completions are posted only when the worker asks for them, so it is not
-//!   interrupted per completion), else COOP_TASKRUN.
+//!   also waits for completions. Rings are COOP_TASKRUN, or SINGLE_ISSUER + DEFER_TASKRUN
+//!   when the configuration asks and the kernel allows it (completions are then posted only
+//!   when the worker asks for them); both with TASKRUN_FLAG, so the worker is never
+//!   interrupted per completion.
 
 use std::{
     alloc::{Layout, alloc, alloc_zeroed, dealloc},
