@@ -79,15 +79,12 @@ ensure_bun() {
 # machines cannot download the prebuilt one). Dies naming where it looked.
 ensure_v8_archive() {
   if [ -z "${RUSTY_V8_ARCHIVE:-}" ]; then
-    local lib=v8/librusty_v8_release_x86_64-unknown-linux-gnu.a.gz candidate
-    for candidate in /work/shared/"$lib" "$ROOT_DIR/../shared/$lib"; do
-      if [ -f "$candidate" ]; then
-        RUSTY_V8_ARCHIVE=$(realpath "$candidate")
-        break
-      fi
-    done
+    local candidate=$ROOT_DIR/../shared/v8/librusty_v8_release_x86_64-unknown-linux-gnu.a.gz
+    if [ -f "$candidate" ]; then
+      RUSTY_V8_ARCHIVE=$(realpath "$candidate")
+    fi
   fi
   [ -n "${RUSTY_V8_ARCHIVE:-}" ] && [ -f "$RUSTY_V8_ARCHIVE" ] ||
-    die "no prebuilt V8 library: set RUSTY_V8_ARCHIVE (looked in /work/shared/v8 and ../shared/v8)"
+    die "no prebuilt V8 library: set RUSTY_V8_ARCHIVE (looked in ../shared/v8 next to the repository)"
   export RUSTY_V8_ARCHIVE
 }
