@@ -94,8 +94,8 @@ pub(crate) fn driver_from_env(value: Option<OsString>) -> io::Result<Option<Driv
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{DRIVER_ENV}: {e}")))
 }
 
-/// How each worker's driver is chosen and set up.
-#[derive(Debug, Clone, Copy)]
+/// How each worker's driver is chosen and set up (default: auto, COOP_TASKRUN).
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct DriverConfig {
     /// `None`: io_uring where the kernel allows it, else epoll.
     pub forced: Option<Driver>,
@@ -106,16 +106,6 @@ pub(crate) struct DriverConfig {
     /// default ring flags were 25–30 % slower than epoll on this project's VMs, because
     /// every completion interrupted the worker.
     pub defer_taskrun: bool,
-}
-
-impl Default for DriverConfig {
-    fn default() -> Self {
-        DriverConfig {
-            forced: None,
-            forced_by_env: false,
-            defer_taskrun: true,
-        }
-    }
 }
 
 impl DriverConfig {

@@ -17,8 +17,8 @@
 //! multishot receive into a ring of provided buffers, vectored zero-copy sends, one
 //! `io_uring_enter` per loop turn; workers' rings set up with COOP_TASKRUN + TASKRUN_FLAG,
 //! or SINGLE_ISSUER + DEFER_TASKRUN with [`Builder::defer_taskrun`], falling back to
-//! COOP_TASKRUN where the kernel refuses it; a [`Runtime::new`] of your own tries
-//! DEFER_TASKRUN first);
+//! COOP_TASKRUN where the kernel refuses it; a [`Runtime::new`] of your own is set up like
+//! a worker's by default);
 //! otherwise epoll (each socket registered once, edge-triggered; one `epoll_wait` per loop
 //! turn). [`Builder::driver`] or the environment
 //! variable `HIVER_DRIVER=uring|io_uring|epoll` forces one. The driver in use is logged when
