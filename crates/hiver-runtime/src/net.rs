@@ -139,6 +139,56 @@ impl TcpStream {
         })
     }
 
+    /// Connects to `addr` without blocking the worker: the socket is opened non-blocking
+    /// with `TCP_NODELAY`, and the task waits for the connection to finish (or fail).
+    ///
+    /// # Errors
+    ///
+    /// The connection's error (`ConnectionRefused`, `TimedOut`, …) or the socket's.
+    pub async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+        let core = rt::current();
+        let domain = match addr {
+            SocketAddr::V4(_) => rustix::net::AddressFamily::INET,
+            SocketAddr::V6(_) => rustix::net::AddressFamily::INET6,
+        };
+        let fd = rustix::net::socket_with(
+            domain,
+            rustix::net::SocketType::STREAM,
+            SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+            None,
+        )?;
+        sockopt::set_tcp_nodelay(&fd, true)?;
+        match rustix::net::connect(&fd, &addr) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::INPROGRESS | rustix::io::Errno::INTR) => {
+                match &core.driver {
+                    Driver::Uring(u) => {
+                        let op = PollOutOp {
+                            core: &core,
+                            key: u.submit_poll_out(fd.as_raw_fd()),
+                            done: false,
+                        };
+                        op.await?;
+                    }
+                    Driver::Epoll(e) => {
+                        // Registered for the edge that ends the connect, then forgotten:
+                        // `new` registers the connected socket as every other.
+                        let key = e.register(fd.as_fd())?;
+                        e.clear(key, Interest::Write);
+                        poll_fn(|cx| e.poll_ready(key, Interest::Write, cx)).await;
+                        e.deregister(key);
+                        rustix::event::epoll::delete(e.epfd(), &fd)?;
+                    }
+                }
+                if let Some(err) = sockopt::socket_error(&fd)?.err() {
+                    return Err(err.into());
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+        TcpStream::new(fd, core)
+    }
+
     /// The remote address.
     pub fn peer_addr(&self) -> SocketAddr {
         self.peer_addr
@@ -352,6 +402,38 @@ impl std::future::Future for SendOp<'_> {
             self.done = true;
         }
         res
+    }
+}
+
+/// Waits for a socket to become writable on io_uring (the end of a `connect`).
+struct PollOutOp<'a> {
+    core: &'a Rc<Core>,
+    key: Key,
+    done: bool,
+}
+
+impl std::future::Future for PollOutOp<'_> {
+    type Output = io::Result<u32>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Driver::Uring(u) = &self.core.driver else {
+            unreachable!("a PollOutOp exists only on io_uring");
+        };
+        let res = u.poll_bare_op(self.key, cx);
+        if res.is_ready() {
+            self.done = true;
+        }
+        res
+    }
+}
+
+impl Drop for PollOutOp<'_> {
+    fn drop(&mut self) {
+        if !self.done
+            && let Driver::Uring(u) = &self.core.driver
+        {
+            u.drop_op(self.key);
+        }
     }
 }
 

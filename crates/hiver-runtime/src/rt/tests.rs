@@ -72,6 +72,8 @@ both_drivers! {
     tcp_write_cancelled_in_flight_leaves_the_runtime_usable,
     tcp_write_to_a_reset_peer_errors,
     tcp_connections_served_concurrently_by_spawned_tasks,
+    tcp_connect_reaches_a_listener_on_the_same_runtime,
+    tcp_connect_to_a_closed_port_is_refused,
 }
 
 // ---- helpers ----
@@ -801,6 +803,44 @@ fn tcp_round_trip(driver: Driver) {
             assert_eq!(stream.read(&mut buf).await.unwrap(), 0);
             assert_eq!(stream.read(&mut buf).await.unwrap(), 0);
             assert!(buf.is_empty());
+        });
+    });
+}
+
+fn tcp_connect_reaches_a_listener_on_the_same_runtime(driver: Driver) {
+    on(driver, |rt| {
+        rt.block_on(async {
+            let (listener, addr) = listener();
+            // The server side is a task of the same runtime: the connect must not block it.
+            let server = crate::spawn(async move {
+                let (mut stream, peer) = listener.accept().await.unwrap();
+                let mut buf = BytesMut::new();
+                read_at_least(&mut stream, &mut buf, 5).await;
+                assert_eq!(&buf[..], b"hello");
+                stream.write_all(&b"world"[..]).await.unwrap();
+                peer
+            });
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            assert_eq!(client.peer_addr(), addr);
+            client.write_all(&b"hello"[..]).await.unwrap();
+            let mut buf = BytesMut::new();
+            read_at_least(&mut client, &mut buf, 5).await;
+            assert_eq!(&buf[..], b"world");
+            assert_eq!(server.await, client.local_addr().unwrap());
+        });
+    });
+}
+
+fn tcp_connect_to_a_closed_port_is_refused(driver: Driver) {
+    on(driver, |rt| {
+        rt.block_on(async {
+            // A port that was just free: bound, then closed.
+            let addr = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap();
+            let err = TcpStream::connect(addr).await.expect_err("refused");
+            assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
         });
     });
 }

@@ -7,7 +7,7 @@
 use std::{
     cell::RefCell,
     io,
-    os::fd::{BorrowedFd, OwnedFd},
+    os::fd::{AsFd, BorrowedFd, OwnedFd},
     task::{Context, Poll, Waker},
     time::Duration,
 };
@@ -96,6 +96,11 @@ impl Epoll {
             return Err(e.into());
         }
         Ok(key)
+    }
+
+    /// The epoll instance (to delete a socket that stays open after `deregister`).
+    pub fn epfd(&self) -> BorrowedFd<'_> {
+        self.epfd.as_fd()
     }
 
     /// Forgets a socket; the caller closes it right after, which takes it out of the epoll

@@ -360,6 +360,41 @@ impl Uring {
         key
     }
 
+    /// Starts waiting until `fd` is writable (a non-blocking `connect` finished, or
+    /// failed). It owns no memory the kernel uses.
+    pub fn submit_poll_out(&self, fd: RawFd) -> Key {
+        let key = self.ops.borrow_mut().insert(Op {
+            result: None,
+            waker: None,
+            payload: None,
+            orphaned: false,
+        });
+        let entry = opcode::PollAdd::new(Fd(fd), libc::POLLOUT as u32)
+            .build()
+            .user_data(TAG_OP | key.to_u64());
+        self.push_counted(entry);
+        key
+    }
+
+    /// The result of an operation without a payload (`submit_poll_out`): the poll mask or
+    /// the error.
+    pub fn poll_bare_op(&self, key: Key, cx: &mut Context<'_>) -> Poll<io::Result<u32>> {
+        let mut ops = self.ops.borrow_mut();
+        let Some(op) = ops.get_mut(key) else {
+            unreachable!("operation polled after it completed or was dropped");
+        };
+        let Some(res) = op.result else {
+            set_waker(&mut op.waker, cx);
+            return Poll::Pending;
+        };
+        ops.remove(key);
+        Poll::Ready(if res < 0 {
+            Err(io::Error::from_raw_os_error(-res))
+        } else {
+            Ok(res as u32)
+        })
+    }
+
     /// The result of a send, with its payload back, once it completed.
     pub fn poll_op(
         &self,
