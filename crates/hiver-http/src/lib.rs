@@ -65,6 +65,7 @@
 mod body;
 pub mod codec;
 mod config;
+pub mod pool;
 mod proto;
 mod serve;
 mod service;

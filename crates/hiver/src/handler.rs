@@ -76,7 +76,8 @@ where
 {
     type Future = HandlerFuture;
 
-    fn call(self, _req: Request, _state: S) -> Self::Future {
+    fn call(self, req: Request, _state: S) -> Self::Future {
+        hiver_http::pool::recycle_request_parts(req.into_parts().0);
         Box::pin(async move { self().await.into_response() })
     }
 

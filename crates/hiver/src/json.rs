@@ -69,10 +69,10 @@ impl<T: DeserializeOwned, S> FromRequest<S> for Json<T> {
                 "Expected request with `Content-Type: application/json`",
             ));
         }
-        let bytes =
-            req.into_body().collect().await.map_err(|e| {
-                JsonRejection::new(Kind::Body, StatusCode::BAD_REQUEST, body_error(&e))
-            })?;
+        let bytes = crate::extract::into_body(req)
+            .collect()
+            .await
+            .map_err(|e| JsonRejection::new(Kind::Body, StatusCode::BAD_REQUEST, body_error(&e)))?;
         serde_json::from_slice(&bytes).map(Json).map_err(json_error)
     }
 }

@@ -57,7 +57,7 @@ pub struct RequestHead {
 pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, usize)>, ParseError> {
     let mut src = buf;
     let mut len = 0;
-    let head = parse(&mut src, limits, &mut HeaderMap::new(), &mut len)?;
+    let head = parse(&mut src, limits, &mut len)?;
     Ok(head.map(|head| (head, len)))
 }
 
@@ -71,18 +71,7 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, us
 ///
 /// As [`parse_head`]. After an error the buffer content is unspecified.
 pub fn decode_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>, ParseError> {
-    decode_head_reusing(buf, limits, &mut HeaderMap::new())
-}
-
-/// Like [`decode_head`], but the head's fields go into `spare` (taken, and
-/// left empty), whose allocation a connection recycles from the response
-/// before. An empty `spare` is simply allocated as needed.
-pub(crate) fn decode_head_reusing(
-    buf: &mut BytesMut,
-    limits: &Limits,
-    spare: &mut HeaderMap,
-) -> Result<Option<RequestHead>, ParseError> {
-    parse(buf, limits, spare, &mut 0)
+    parse(buf, limits, &mut 0)
 }
 
 /// Where a head comes from: a borrowed slice (copied once) or the read
@@ -141,14 +130,13 @@ struct RawHead {
 fn parse<S: Source>(
     src: &mut S,
     limits: &Limits,
-    spare: &mut HeaderMap,
     len: &mut usize,
 ) -> Result<Option<RequestHead>, ParseError> {
     // A per-thread scratch list, reused: a zeroed table of `max_headers` spans per
     // parse attempt cost about a third of all user-space instructions per request.
     let mut spans = SPANS.take();
     spans.clear();
-    let result = parse_with(src, limits, &mut spans, spare, len);
+    let result = parse_with(src, limits, &mut spans, len);
     SPANS.set(spans);
     result
 }
@@ -162,14 +150,15 @@ fn parse_with<S: Source>(
     src: &mut S,
     limits: &Limits,
     spans: &mut Vec<FieldSpan>,
-    spare: &mut HeaderMap,
     len: &mut usize,
 ) -> Result<Option<RequestHead>, ParseError> {
     let Some(raw) = scan(src.bytes(), limits, spans)? else {
         return Ok(None);
     };
     let bytes = src.take(raw.len);
-    let head = build(bytes, &raw, spans, std::mem::take(spare))?;
+    // The fields go into the allocation of a map recycled from an earlier request or
+    // response on this thread, when there is one.
+    let head = build(bytes, &raw, spans, crate::pool::headers())?;
     *len = raw.len;
     Ok(Some(head))
 }
@@ -251,7 +240,6 @@ fn build(
     mut headers: HeaderMap,
 ) -> Result<RequestHead, ParseError> {
     let uri: Uri = target::parse(&raw.method, bytes.slice(raw.target.start..raw.target.end))?;
-    headers.clear();
     headers
         .try_reserve(spans.len())
         .map_err(|_| ParseError::TooManyHeaders)?;

@@ -27,7 +27,6 @@ pub use encode::{
     CONTINUE, LAST_CHUNK, ResponseFraming, ResponseHead, encode_chunk_size, encode_response_head,
 };
 pub use error::ParseError;
-pub(crate) use head::decode_head_reusing;
 pub use head::{BodyFraming, RequestHead, decode_head, parse_head};
 pub use limits::Limits;
 

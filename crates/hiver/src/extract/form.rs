@@ -62,10 +62,10 @@ impl<T: DeserializeOwned, S> FromRequest<S> for Form<T> {
                 "Form requests must have `Content-Type: application/x-www-form-urlencoded`",
             ));
         }
-        let bytes =
-            req.into_body().collect().await.map_err(|e| {
-                FormRejection::new(Kind::Body, StatusCode::BAD_REQUEST, body_error(&e))
-            })?;
+        let bytes = crate::extract::into_body(req)
+            .collect()
+            .await
+            .map_err(|e| FormRejection::new(Kind::Body, StatusCode::BAD_REQUEST, body_error(&e)))?;
         serde_urlencoded::from_bytes(&bytes).map(Form).map_err(|e| {
             FormRejection::new(
                 Kind::Deserialize,

@@ -88,8 +88,18 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (mut parts, _body) = req.into_parts();
-        T::from_request_parts(&mut parts, state).await
+        let extracted = T::from_request_parts(&mut parts, state).await;
+        hiver_http::pool::recycle_request_parts(parts);
+        extracted
     }
+}
+
+/// The request's body; its head's maps go back to the worker's pool for the next request
+/// (see [`hiver_http::pool`]).
+pub(crate) fn into_body(req: Request) -> hiver_http::Body {
+    let (parts, body) = req.into_parts();
+    hiver_http::pool::recycle_request_parts(parts);
+    body
 }
 
 impl<S, T> FromRequestParts<S> for Option<T>

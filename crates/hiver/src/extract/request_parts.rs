@@ -48,7 +48,7 @@ impl<S> FromRequest<S> for Bytes {
     type Rejection = BytesRejection;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, BytesRejection> {
-        req.into_body()
+        crate::extract::into_body(req)
             .collect()
             .await
             .map_err(|e| BytesRejection::new(Kind::Body, StatusCode::BAD_REQUEST, body_error(&e)))
@@ -59,9 +59,12 @@ impl<S> FromRequest<S> for String {
     type Rejection = StringRejection;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, StringRejection> {
-        let bytes = req.into_body().collect().await.map_err(|e| {
-            StringRejection::new(Kind::Body, StatusCode::BAD_REQUEST, body_error(&e))
-        })?;
+        let bytes = crate::extract::into_body(req)
+            .collect()
+            .await
+            .map_err(|e| {
+                StringRejection::new(Kind::Body, StatusCode::BAD_REQUEST, body_error(&e))
+            })?;
         String::from_utf8(bytes.into()).map_err(|e| {
             StringRejection::new(
                 Kind::Utf8,

@@ -76,6 +76,8 @@ fn octet_stream() -> HeaderValue {
 /// A response with `body` and a fixed content type.
 pub(crate) fn with_content_type(content_type: HeaderValue, body: impl Into<Body>) -> Response {
     let mut res = Response::new(body.into());
+    // The connection loop hands the map back once the head is written.
+    *res.headers_mut() = hiver_http::pool::headers();
     res.headers_mut().insert(CONTENT_TYPE, content_type);
     res
 }

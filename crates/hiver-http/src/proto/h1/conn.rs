@@ -17,7 +17,7 @@ use super::outbox::{Exchange, Outbox, Streamed};
 use super::transport::{Fill, Transport, Wake};
 use crate::codec::semantics::list_elements;
 use crate::codec::{self, ParseError, RequestHead};
-use crate::{Body, ConnectionInfo, Http1Config, Request, Response, Service};
+use crate::{Body, ConnectionInfo, Http1Config, Request, Response, Service, pool};
 
 /// One HTTP/1.1 connection. Lives on one worker, in one task; nothing in it
 /// is shared but the service and the configuration.
@@ -32,9 +32,6 @@ pub(crate) struct Conn<S> {
     info: ConnectionInfo,
     /// When the first byte of the head being read arrived.
     head_started: Option<Instant>,
-    /// The last response's header map, emptied: the next request's fields
-    /// go into its allocation instead of a fresh one.
-    spare_headers: HeaderMap,
 }
 
 /// What to do after answering a request.
@@ -61,7 +58,6 @@ impl<S: Service> Conn<S> {
             config,
             info,
             head_started: None,
-            spare_headers: HeaderMap::new(),
         }
     }
 
@@ -105,11 +101,7 @@ impl<S: Service> Conn<S> {
     /// head any more.
     async fn answer_buffered(&mut self) -> Step {
         loop {
-            let head = match codec::decode_head_reusing(
-                &mut self.transport.buf,
-                self.config.limits(),
-                &mut self.spare_headers,
-            ) {
+            let head = match codec::decode_head(&mut self.transport.buf, self.config.limits()) {
                 Ok(Some(head)) => head,
                 Ok(None) => return Step::Continue,
                 Err(e) => return self.refuse(e),
@@ -236,7 +228,7 @@ impl<S: Service> Conn<S> {
         let (keep_alive, stream, headers) =
             self.outbox
                 .queue_response(res, exchange, keep_alive, self.config.server());
-        self.recycle(headers);
+        pool::recycle_headers(headers);
         let step = match stream {
             None => Step::Continue,
             Some(streamed) => self.write_stream(streamed).await,
@@ -289,15 +281,6 @@ impl<S: Service> Conn<S> {
             Step::Close
         }
     }
-
-    /// Keeps a response's header map for the next request head, unless it
-    /// grew past what a request may carry.
-    fn recycle(&mut self, mut headers: HeaderMap) {
-        if headers.capacity() <= self.config.limits().max_headers {
-            headers.clear();
-            self.spare_headers = headers;
-        }
-    }
 }
 
 fn exchange_of(head: &RequestHead) -> Exchange {
@@ -315,6 +298,7 @@ fn build_request(head: RequestHead, body: Body, info: ConnectionInfo) -> Request
     *req.uri_mut() = head.uri;
     *req.version_mut() = head.version;
     *req.headers_mut() = head.headers;
+    *req.extensions_mut() = pool::extensions();
     req.extensions_mut().insert(info);
     req
 }
