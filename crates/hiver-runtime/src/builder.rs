@@ -149,6 +149,7 @@ impl Builder {
             forced,
             forced_by_env,
             defer_taskrun: self.defer_taskrun,
+            ..DriverConfig::default()
         };
         let started = self.start_workers(listeners, driver_cfg, Arc::new(make_handler))?;
         let Started {

@@ -223,7 +223,7 @@ impl TcpStream {
     /// The socket error (a reset, for instance).
     pub async fn read(&mut self, buf: &mut BytesMut) -> io::Result<usize> {
         match &self.core.driver {
-            Driver::Uring(u) => poll_fn(|cx| u.poll_read(self.key, buf, cx)).await,
+            Driver::Uring(u) => poll_fn(|cx| u.poll_read(self.key, self.fd.as_fd(), buf, cx)).await,
             Driver::Epoll(e) => loop {
                 poll_fn(|cx| e.poll_ready(self.key, Interest::Read, cx)).await;
                 match sys::recv_spare(self.fd.as_fd(), buf) {

@@ -74,6 +74,8 @@ both_drivers! {
     tcp_connections_served_concurrently_by_spawned_tasks,
     tcp_connect_reaches_a_listener_on_the_same_runtime,
     tcp_connect_to_a_closed_port_is_refused,
+    a_stream_nobody_reads_holds_a_bounded_share_of_the_ring,
+    reads_go_on_without_spinning_when_the_ring_runs_dry,
 }
 
 // ---- helpers ----
@@ -132,6 +134,40 @@ fn thread_cpu_time() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns = stat.split_whitespace().next()?.parse().ok()?;
     Some(Duration::from_nanos(ns))
+}
+
+/// Like `on`, with io_uring's provided-buffer ring cut to `buffers` (epoll has none).
+fn on_small_ring(driver: Driver, buffers: u16, test: impl FnOnce(Runtime) + Send + 'static) {
+    let (done_tx, done_rx) = mpsc::channel();
+    let worker = thread::spawn(move || {
+        let cfg = crate::driver::DriverConfig {
+            forced: Some(driver),
+            ring_buffers: buffers,
+            ..Default::default()
+        };
+        let rt = Runtime::with_config(&cfg)
+            .unwrap_or_else(|e| panic!("{driver} runtime could not be set up: {e}"));
+        test(rt);
+        let _ = done_tx.send(());
+    });
+    match done_rx.recv_timeout(LIMIT) {
+        Ok(()) => worker.join().expect("finished"),
+        Err(RecvTimeoutError::Disconnected) => {
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(RecvTimeoutError::Timeout) => panic!("the case hung on {driver} (over {LIMIT:?})"),
+    }
+}
+
+/// A client that writes `len` pattern bytes at once and closes (a thread; its writes
+/// block while the server does not read).
+fn upload(addr: SocketAddr, len: usize) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let mut s = connect(addr);
+        s.write_all(&pattern_bytes(len)).unwrap();
+    })
 }
 
 fn listener() -> (TcpListener, SocketAddr) {
@@ -841,6 +877,98 @@ fn tcp_connect_to_a_closed_port_is_refused(driver: Driver) {
                 .unwrap();
             let err = TcpStream::connect(addr).await.expect_err("refused");
             assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+        });
+    });
+}
+
+fn a_stream_nobody_reads_holds_a_bounded_share_of_the_ring(driver: Driver) {
+    // The default ring (1,024 buffers, 4 MiB) and 8 MiB towards a stream that is not read
+    // for a while, paced in 64 KiB writes: without a per-stream cap it would take every
+    // buffer. (The cap cannot bound one burst: a receive takes all the socket holds at
+    // that moment; pacing keeps each burst small.)
+    on(driver, |rt| {
+        rt.block_on(async {
+            let (listener, addr) = listener();
+            const LEN: usize = 8 << 20;
+            const PIECE: usize = 64 << 10;
+            let (tx, rx) = mpsc::channel::<()>();
+            let client = thread::spawn(move || {
+                let mut s = connect(addr);
+                rx.recv().unwrap();
+                let data = pattern_bytes(LEN);
+                for piece in data.chunks(PIECE) {
+                    s.write_all(piece).unwrap();
+                    thread::sleep(Duration::from_millis(2));
+                }
+            });
+            let (mut stream, _) = listener.accept().await.unwrap();
+            tx.send(()).unwrap();
+            sleep(Duration::from_millis(600)).await;
+            if let Some(free) = crate::rt::current().driver.ring_free_buffers() {
+                assert!(
+                    free >= 768,
+                    "one unread stream left {free} of 1,024 buffers"
+                );
+            }
+            // Once read, everything arrives, in order: the paused receive lost nothing.
+            let mut buf = BytesMut::new();
+            read_to_end(&mut stream, &mut buf).await;
+            assert_eq!(buf.len(), LEN);
+            assert!(buf.iter().enumerate().all(|(i, &b)| b == pattern(i)));
+            join(client).await;
+        });
+    });
+}
+
+fn reads_go_on_without_spinning_when_the_ring_runs_dry(driver: Driver) {
+    // Two buffers, and a first stream that takes both and is not read: the second stream
+    // has no buffer left and must be read straight from its socket.
+    on_small_ring(driver, 2, |rt| {
+        rt.block_on(async {
+            let (listener, addr) = listener();
+            const LEN: usize = 256 * 1024;
+            let hog_client = upload(addr, LEN);
+            let (mut hog, _) = listener.accept().await.unwrap();
+            sleep(Duration::from_millis(100)).await;
+            if let Some(free) = crate::rt::current().driver.ring_free_buffers() {
+                assert_eq!(free, 0, "the first stream holds every buffer");
+            }
+            let (tx, rx) = mpsc::channel::<()>();
+            let second = thread::spawn(move || {
+                let mut s = connect(addr);
+                // Connected, but silent for a while: the server waits for it.
+                rx.recv().unwrap();
+                s.write_all(b"ping").unwrap();
+                let mut got = [0; 4];
+                s.read_exact(&mut got).unwrap();
+                assert_eq!(&got, b"pong");
+            });
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let reader = spawn(async move {
+                let mut buf = BytesMut::new();
+                read_at_least(&mut stream, &mut buf, 4).await;
+                assert_eq!(&buf[..], b"ping");
+                stream.write_all(&b"pong"[..]).await.unwrap();
+                stream
+            });
+            // While that stream waits, the worker sleeps rather than spinning on ENOBUFS.
+            let before = thread_cpu_time();
+            sleep(Duration::from_millis(200)).await;
+            if let (Some(before), Some(after)) = (before, thread_cpu_time()) {
+                let busy = after - before;
+                assert!(
+                    busy < Duration::from_millis(60),
+                    "{busy:?} of CPU in 200 ms of waiting"
+                );
+            }
+            tx.send(()).unwrap();
+            let _stream = reader.await;
+            join(second).await;
+            let mut buf = BytesMut::new();
+            read_to_end(&mut hog, &mut buf).await;
+            assert_eq!(buf.len(), LEN);
+            assert!(buf.iter().enumerate().all(|(i, &b)| b == pattern(i)));
+            join(hog_client).await;
         });
     });
 }

@@ -72,6 +72,15 @@ impl Driver {
         }
     }
 
+    /// io_uring's provided buffers not in use (tests only; `None` on epoll).
+    #[cfg(test)]
+    pub fn ring_free_buffers(&self) -> Option<usize> {
+        match self {
+            Driver::Uring(u) => Some(u.free_buffers()),
+            Driver::Epoll(_) => None,
+        }
+    }
+
     /// Submits what is queued and collects what is ready, without blocking.
     pub fn poll_now(&self) {
         match self {
@@ -90,7 +99,8 @@ impl Driver {
     }
 }
 
-/// Reads from a non-blocking socket into `buf`'s spare capacity (reserving some first if it
+/// Reads from a socket, without blocking even if it is in blocking mode (io_uring's
+/// accepted sockets are), into `buf`'s spare capacity (reserving some first if it
 /// has none); returns the byte count (0 at end of stream) and whether the read filled all
 /// the space it had (then more may be waiting).
 pub(crate) fn recv_spare(fd: BorrowedFd<'_>, buf: &mut BytesMut) -> io::Result<(usize, bool)> {
@@ -99,7 +109,7 @@ pub(crate) fn recv_spare(fd: BorrowedFd<'_>, buf: &mut BytesMut) -> io::Result<(
     }
     let spare = buf.spare_capacity_mut();
     let room = spare.len();
-    let (filled, _) = rustix::net::recv(fd, spare, rustix::net::RecvFlags::empty())?;
+    let (filled, _) = rustix::net::recv(fd, spare, rustix::net::RecvFlags::DONTWAIT)?;
     let n = filled.0.len();
     // SAFETY: `recv` initialised the first `n` bytes of the spare capacity (the slice it
     // returned has length `n`), so the buffer's first `len + n` bytes are initialised.

@@ -3,6 +3,11 @@
 //! - Each stream has one multishot receive armed for its whole life, reading into a ring
 //!   of provided buffers (`BufRing`): no submission per read, and a `read` just copies what
 //!   has arrived into the caller's buffer and gives the ring buffers back.
+//!   A stream holding `STREAM_BUFFERS` unread buffers has its receive cancelled (TCP then
+//!   pushes back on the peer) until its reader takes them. A stream whose receive found
+//!   the ring empty (`ENOBUFS`) reads straight from its socket (`recv` with `MSG_DONTWAIT`,
+//!   a one-shot `POLLIN` to wait) until the ring has buffers again: no re-arm spin, and no
+//!   stream waits on buffers that others hold.
 //! - Each listener has one multishot accept armed.
 //! - Sends are `IORING_OP_SENDMSG` (with `MSG_NOSIGNAL`) of the caller's `Bytes` as they
 //!   are (no copy); their memory is owned by the operation until its completion.
@@ -17,7 +22,7 @@ use std::{
     cell::{Cell, RefCell, UnsafeCell},
     collections::VecDeque,
     io, mem,
-    os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd},
+    os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd},
     ptr::NonNull,
     sync::atomic::{AtomicU16, Ordering},
     task::{Context, Poll, Waker},
@@ -44,6 +49,11 @@ const BUFFERS: u16 = 1024;
 const BUFFER_SIZE: u32 = 4096;
 /// The buffer group of the ring's provided buffers.
 const GROUP: u16 = 0;
+/// Received buffers one stream may hold unread: at this many its multishot receive is
+/// cancelled (the socket's own buffer then fills and TCP pushes back on the peer), and it
+/// is armed again once its reader has taken them. Without the cap one connection whose
+/// handler does not read could take every buffer of the worker.
+const STREAM_BUFFERS: usize = 32;
 /// The most bytes one `read` copies out of the provided buffers.
 const READ_MAX: usize = 64 * 1024;
 /// The most pieces one send takes (the kernel's `UIO_MAXIOV` is 1024).
@@ -90,6 +100,15 @@ struct Stream {
     error: Option<i32>,
     /// The multishot receive is armed (its final completion not yet seen).
     armed: bool,
+    /// Its cancel is queued because the stream holds `STREAM_BUFFERS` (cleared with
+    /// `armed` by the final completion).
+    cancelling: bool,
+    /// The receive ended for want of a provided buffer (`ENOBUFS`): reads go straight to
+    /// the socket until the ring has buffers again, rather than re-arming a receive that
+    /// would fail at once (a spin) or waiting for buffers other streams may hold for long.
+    starved: bool,
+    /// While starved: the one-shot `POLLIN` wait for the socket.
+    poll_op: Option<Key>,
     reader: Option<Waker>,
 }
 
@@ -151,13 +170,18 @@ impl Uring {
                 "io_uring without EXT_ARG (Linux 5.11)",
             ));
         }
-        let bufs = BufRing::new(BUFFERS, BUFFER_SIZE)?;
-        // SAFETY: the ring memory is valid for `BUFFERS` entries and outlives the ring: the
+        let count = if cfg.ring_buffers == 0 {
+            BUFFERS
+        } else {
+            cfg.ring_buffers
+        };
+        let bufs = BufRing::new(count, BUFFER_SIZE)?;
+        // SAFETY: the ring memory is valid for `count` entries and outlives the ring: the
         // `Uring` drops `ring` first, and leaks `bufs` if operations are still in flight.
         unsafe {
             ring.submitter().register_buf_ring_with_flags(
                 bufs.entries.as_ptr() as u64,
-                BUFFERS,
+                count,
                 GROUP,
                 0,
             )?;
@@ -241,6 +265,9 @@ impl Uring {
             eof: false,
             error: None,
             armed: true,
+            cancelling: false,
+            starved: false,
+            poll_op: None,
             reader: None,
         }));
         self.arm_recv(key, fd);
@@ -269,6 +296,10 @@ impl Uring {
             Source::Stream(s) => {
                 let mut bufs = self.bufs.borrow_mut();
                 s.queue.iter().for_each(|&(bid, _)| bufs.give_back(bid));
+                if let Some(op) = s.poll_op {
+                    drop(bufs);
+                    self.drop_op(op);
+                }
                 s.armed
             }
             Source::Listener(l) => l.armed,
@@ -278,10 +309,17 @@ impl Uring {
         }
     }
 
-    /// Copies received data into `buf`: `Ok(0)` at end of stream.
+    #[cfg(test)]
+    pub fn free_buffers(&self) -> usize {
+        self.bufs.borrow().free
+    }
+
+    /// Copies received data into `buf`: `Ok(0)` at end of stream. `fd` is the stream's
+    /// socket, read directly while the ring has no buffer for it.
     pub fn poll_read(
         &self,
         key: Key,
+        fd: BorrowedFd<'_>,
         buf: &mut BytesMut,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<usize>> {
@@ -290,28 +328,20 @@ impl Uring {
             return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
         };
         if !s.queue.is_empty() {
-            let mut bufs = self.bufs.borrow_mut();
-            let mut copied = 0;
-            while let Some(&(bid, len)) = s.queue.front() {
-                let data = &bufs.data(bid, len)[s.offset..];
-                let n = data.len().min(READ_MAX - copied);
-                buf.extend_from_slice(&data[..n]);
-                copied += n;
-                s.offset += n;
-                if s.offset < len as usize {
-                    break;
-                }
-                s.queue.pop_front();
-                s.offset = 0;
-                bufs.give_back(bid);
-            }
-            return Poll::Ready(Ok(copied));
+            return Poll::Ready(Ok(self.copy_out(s, buf)));
         }
         if let Some(errno) = s.error.take() {
             return Poll::Ready(Err(io::Error::from_raw_os_error(errno)));
         }
         if s.eof {
             return Poll::Ready(Ok(0));
+        }
+        if s.starved && !s.armed {
+            match self.read_starved(s, fd, buf, cx) {
+                Some(ready) => return ready,
+                None if s.poll_op.is_some() => return Poll::Pending,
+                None => {}
+            }
         }
         set_waker(&mut s.reader, cx);
         if !s.armed {
@@ -321,6 +351,63 @@ impl Uring {
             self.arm_recv(key, fd);
         }
         Poll::Pending
+    }
+
+    /// Moves the front of a stream's queued buffers into `buf` (at most `READ_MAX` bytes)
+    /// and gives the emptied buffers back.
+    fn copy_out(&self, s: &mut Stream, buf: &mut BytesMut) -> usize {
+        let mut bufs = self.bufs.borrow_mut();
+        let mut copied = 0;
+        while let Some(&(bid, len)) = s.queue.front() {
+            let data = &bufs.data(bid, len)[s.offset..];
+            let n = data.len().min(READ_MAX - copied);
+            buf.extend_from_slice(&data[..n]);
+            copied += n;
+            s.offset += n;
+            if s.offset < len as usize {
+                break;
+            }
+            s.queue.pop_front();
+            s.offset = 0;
+            bufs.give_back(bid);
+        }
+        copied
+    }
+
+    /// A read of a starved stream: straight from the socket. `None` when the socket has
+    /// nothing: then either the ring has buffers again (the caller re-arms the receive) or
+    /// a `POLLIN` wait is pending (`s.poll_op` is set).
+    fn read_starved(
+        &self,
+        s: &mut Stream,
+        fd: BorrowedFd<'_>,
+        buf: &mut BytesMut,
+        cx: &mut Context<'_>,
+    ) -> Option<Poll<io::Result<usize>>> {
+        loop {
+            if let Some(op) = s.poll_op {
+                match self.poll_bare_op(op, cx) {
+                    Poll::Pending => return None,
+                    Poll::Ready(_) => s.poll_op = None,
+                }
+            }
+            match super::recv_spare(fd, buf) {
+                Ok((n, _)) => {
+                    s.eof = n == 0;
+                    return Some(Poll::Ready(Ok(n)));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() != io::ErrorKind::WouldBlock => {
+                    return Some(Poll::Ready(Err(e)));
+                }
+                Err(_) => {}
+            }
+            if self.bufs.borrow().free > 0 {
+                s.starved = false;
+                return None;
+            }
+            s.poll_op = Some(self.submit_poll(s.fd, libc::POLLIN));
+        }
     }
 
     /// The next accepted connection, or the accept error.
@@ -363,13 +450,18 @@ impl Uring {
     /// Starts waiting until `fd` is writable (a non-blocking `connect` finished, or
     /// failed). It owns no memory the kernel uses.
     pub fn submit_poll_out(&self, fd: RawFd) -> Key {
+        self.submit_poll(fd, libc::POLLOUT)
+    }
+
+    /// A one-shot poll of `fd` for `events`, completed through `poll_bare_op`.
+    fn submit_poll(&self, fd: RawFd, events: libc::c_short) -> Key {
         let key = self.ops.borrow_mut().insert(Op {
             result: None,
             waker: None,
             payload: None,
             orphaned: false,
         });
-        let entry = opcode::PollAdd::new(Fd(fd), libc::POLLOUT as u32)
+        let entry = opcode::PollAdd::new(Fd(fd), events as u32)
             .build()
             .user_data(TAG_OP | key.to_u64());
         self.push_counted(entry);
@@ -532,7 +624,11 @@ impl Uring {
             None => {
                 // A completion of a socket already deregistered: only its buffer matters.
                 match cqueue::buffer_select(flags) {
-                    Some(bid) => self.bufs.borrow_mut().give_back(bid),
+                    Some(bid) => {
+                        let mut bufs = self.bufs.borrow_mut();
+                        bufs.taken();
+                        bufs.give_back(bid);
+                    }
                     // A receive's data always comes in a buffer, so this is a connection
                     // its listener's accept took before the cancel: close it. (0 is a
                     // receive's end of stream here, never an accept: descriptor 0 is open.)
@@ -542,20 +638,33 @@ impl Uring {
                 }
             }
             Some(Source::Stream(s)) => {
+                let mut cancel = false;
                 if res > 0 {
                     match cqueue::buffer_select(flags) {
-                        Some(bid) => s.queue.push_back((bid, res as u32)),
+                        Some(bid) => {
+                            self.bufs.borrow_mut().taken();
+                            s.queue.push_back((bid, res as u32));
+                            cancel = more && !s.cancelling && s.queue.len() >= STREAM_BUFFERS;
+                        }
                         None => s.error = Some(libc::EIO),
                     }
                 } else if res == 0 {
                     s.eof = true;
-                } else if res != -libc::ENOBUFS && res != -libc::ECANCELED {
+                } else if res == -libc::ENOBUFS {
+                    s.starved = true;
+                } else if res != -libc::ECANCELED {
                     s.error = Some(-res);
                 }
                 if !more {
                     s.armed = false;
+                    s.cancelling = false;
                 }
+                s.cancelling |= cancel;
                 woken.extend(s.reader.take());
+                if cancel {
+                    drop(sources);
+                    self.cancel(TAG_SOURCE | key.to_u64());
+                }
             }
             Some(Source::Listener(l)) => {
                 if res >= 0 {
@@ -675,6 +784,9 @@ struct BufRing {
     size: u32,
     mask: u16,
     tail: u16,
+    /// Buffers handed to the kernel and not yet come back in a completion: none means a
+    /// receive would fail with `ENOBUFS`.
+    free: usize,
 }
 
 impl BufRing {
@@ -706,6 +818,7 @@ impl BufRing {
             size,
             mask: count - 1,
             tail: 0,
+            free: 0,
         };
         (0..count).for_each(|bid| ring.give_back(bid));
         Ok(ring)
@@ -721,6 +834,7 @@ impl BufRing {
             size: 0,
             mask: 0,
             tail: 0,
+            free: 0,
         }
     }
 
@@ -739,6 +853,11 @@ impl BufRing {
         }
     }
 
+    /// Counts a buffer the kernel filled and handed to us.
+    fn taken(&mut self) {
+        self.free = self.free.saturating_sub(1);
+    }
+
     /// Hands buffer `bid` (back) to the kernel.
     fn give_back(&mut self, bid: u16) {
         if self.size == 0 {
@@ -755,6 +874,7 @@ impl BufRing {
             entry.set_bid(bid);
         }
         self.tail = self.tail.wrapping_add(1);
+        self.free += 1;
         // SAFETY: the tail field lies inside the first entry (valid, 2-byte aligned), and
         // the kernel reads it concurrently, so it is written atomically with release order.
         unsafe {
