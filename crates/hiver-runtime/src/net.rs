@@ -349,7 +349,20 @@ pub fn advance(pieces: &mut Vec<Bytes>, mut n: usize) {
 /// One non-blocking `sendmsg` of up to `EPOLL_IOVECS` pieces; returns the bytes sent and
 /// whether that was everything offered.
 fn send_now(fd: std::os::fd::BorrowedFd<'_>, pieces: &[Bytes]) -> io::Result<(usize, bool)> {
-    let mut slices = [IoSlice::new(&[]); EPOLL_IOVECS];
+    // The iovec table lives on the stack and is initialised whole: sized to the pieces,
+    // since clearing all `EPOLL_IOVECS` entries cost more than the rest of the send path.
+    match pieces.len() {
+        0..=8 => send_with::<8>(fd, pieces),
+        9..=32 => send_with::<32>(fd, pieces),
+        _ => send_with::<EPOLL_IOVECS>(fd, pieces),
+    }
+}
+
+fn send_with<const N: usize>(
+    fd: std::os::fd::BorrowedFd<'_>,
+    pieces: &[Bytes],
+) -> io::Result<(usize, bool)> {
+    let mut slices = [IoSlice::new(&[]); N];
     let mut count = 0;
     let mut offered = 0;
     for (slot, piece) in slices
