@@ -5,7 +5,7 @@ use std::{
     future::poll_fn,
     io::{self, IoSlice},
     net::SocketAddr,
-    os::fd::{AsFd, AsRawFd, OwnedFd},
+    os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd},
     pin::Pin,
     rc::Rc,
     task::{Context, Poll},
@@ -282,6 +282,56 @@ impl TcpStream {
                     Err(err) => return (Err(err), pieces),
                 }
             },
+        }
+    }
+
+    /// Sends `len` bytes of the file `file` from `offset` with `sendfile(2)`: the kernel
+    /// hands the file's pages to the socket, with no copy through user memory (a file in
+    /// the page cache or a `memfd` is sent as it lies). Returns once all of it is sent.
+    ///
+    /// # Errors
+    ///
+    /// The socket error (`BrokenPipe` once the peer is gone); `UnexpectedEof` if the file
+    /// ends before `offset + len`.
+    pub async fn send_file(
+        &mut self,
+        file: BorrowedFd<'_>,
+        offset: u64,
+        len: u64,
+    ) -> io::Result<()> {
+        let mut offset = offset;
+        let end = offset
+            .checked_add(len)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+        while offset < end {
+            let count = usize::try_from(end - offset).unwrap_or(usize::MAX);
+            match rustix::fs::sendfile(&self.fd, file, Some(&mut offset), count) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(_) => {}
+                Err(rustix::io::Errno::AGAIN) => self.writable().await?,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until the socket takes more data (after an `EAGAIN`).
+    async fn writable(&mut self) -> io::Result<()> {
+        match &self.core.driver {
+            Driver::Uring(u) => {
+                let op = PollOutOp {
+                    core: &self.core,
+                    key: u.submit_poll_out(self.fd.as_raw_fd()),
+                    done: false,
+                };
+                op.await.map(drop)
+            }
+            Driver::Epoll(e) => {
+                e.clear(self.key, Interest::Write);
+                poll_fn(|cx| e.poll_ready(self.key, Interest::Write, cx)).await;
+                Ok(())
+            }
         }
     }
 

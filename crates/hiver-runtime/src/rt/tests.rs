@@ -76,6 +76,8 @@ both_drivers! {
     tcp_connect_to_a_closed_port_is_refused,
     a_stream_nobody_reads_holds_a_bounded_share_of_the_ring,
     reads_go_on_without_spinning_when_the_ring_runs_dry,
+    tcp_send_file_reaches_a_slow_reader_whole,
+    tcp_send_file_past_the_end_of_the_file_errors,
 }
 
 // ---- helpers ----
@@ -969,6 +971,80 @@ fn reads_go_on_without_spinning_when_the_ring_runs_dry(driver: Driver) {
             assert_eq!(buf.len(), LEN);
             assert!(buf.iter().enumerate().all(|(i, &b)| b == pattern(i)));
             join(hog_client).await;
+        });
+    });
+}
+
+/// A memfd holding `pattern_bytes(len)`.
+fn pattern_file(len: usize) -> std::fs::File {
+    let fd = rustix::fs::memfd_create("hiver-test", rustix::fs::MemfdFlags::CLOEXEC).unwrap();
+    let mut file = std::fs::File::from(fd);
+    file.write_all(&pattern_bytes(len)).unwrap();
+    file
+}
+
+fn tcp_send_file_reaches_a_slow_reader_whole(driver: Driver) {
+    on(driver, |rt| {
+        rt.block_on(async {
+            use std::os::fd::AsFd;
+            const LEN: usize = 4 << 20;
+            const FROM: usize = 1000;
+            let file = pattern_file(LEN);
+            let (listener, addr) = listener();
+            let client = thread::spawn(move || {
+                let mut s = connect(addr);
+                let mut got = Vec::new();
+                let mut piece = [0; 16 * 1024];
+                loop {
+                    // Slower than the socket: the sender meets a full socket many times.
+                    thread::sleep(Duration::from_micros(200));
+                    match s.read(&mut piece).unwrap() {
+                        0 => break got,
+                        n => got.extend_from_slice(&piece[..n]),
+                    }
+                }
+            });
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.write_all(&b"head:"[..]).await.unwrap();
+            stream
+                .send_file(file.as_fd(), FROM as u64, (LEN - FROM) as u64)
+                .await
+                .unwrap();
+            drop(stream);
+            let got = join(client).await;
+            assert_eq!(&got[..5], b"head:");
+            assert_eq!(got.len(), 5 + LEN - FROM);
+            assert!(
+                got[5..]
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &b)| b == pattern(FROM + i))
+            );
+        });
+    });
+}
+
+fn tcp_send_file_past_the_end_of_the_file_errors(driver: Driver) {
+    on(driver, |rt| {
+        rt.block_on(async {
+            use std::os::fd::AsFd;
+            let file = pattern_file(100);
+            let (listener, addr) = listener();
+            let client = thread::spawn(move || {
+                let mut s = connect(addr);
+                let mut got = Vec::new();
+                s.read_to_end(&mut got).unwrap();
+                got
+            });
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let err = stream.send_file(file.as_fd(), 0, 200).await.unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+            drop(stream);
+            assert_eq!(
+                join(client).await,
+                pattern_bytes(100),
+                "what the file had went out"
+            );
         });
     });
 }

@@ -99,8 +99,8 @@ impl Driver {
     }
 }
 
-/// Reads from a socket, without blocking even if it is in blocking mode (io_uring's
-/// accepted sockets are), into `buf`'s spare capacity (reserving some first if it
+/// Reads from a socket, without blocking even if it were in blocking mode, into `buf`'s
+/// spare capacity (reserving some first if it
 /// has none); returns the byte count (0 at end of stream) and whether the read filled all
 /// the space it had (then more may be waiting).
 pub(crate) fn recv_spare(fd: BorrowedFd<'_>, buf: &mut BytesMut) -> io::Result<(usize, bool)> {

@@ -241,9 +241,12 @@ impl Uring {
         self.push_counted(entry);
     }
 
+    /// Accepted sockets are non-blocking, as epoll's are: io_uring's own operations do not
+    /// mind, and the calls made outside the ring (`sendfile`, reads of a starved stream)
+    /// must never block the worker.
     fn arm_accept(&self, key: Key, fd: RawFd) {
         let entry = opcode::AcceptMulti::new(Fd(fd))
-            .flags(libc::SOCK_CLOEXEC)
+            .flags(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)
             .build()
             .user_data(TAG_SOURCE | key.to_u64());
         self.push_counted(entry);
