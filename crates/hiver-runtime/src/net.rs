@@ -285,35 +285,32 @@ impl TcpStream {
         }
     }
 
-    /// Sends `len` bytes of the file `file` from `offset` with `sendfile(2)`: the kernel
+    /// Sends some of the `len` bytes of `file` from `offset` with `sendfile(2)`: the kernel
     /// hands the file's pages to the socket, with no copy through user memory (a file in
-    /// the page cache or a `memfd` is sent as it lies). Returns once all of it is sent.
+    /// the page cache or a `memfd` goes out as it lies). Waits while the socket is full;
+    /// returns how many bytes went out (the caller goes on from `offset` plus that).
     ///
     /// # Errors
     ///
     /// The socket error (`BrokenPipe` once the peer is gone); `UnexpectedEof` if the file
-    /// ends before `offset + len`.
+    /// ends at `offset` although `len` is not zero.
     pub async fn send_file(
         &mut self,
         file: BorrowedFd<'_>,
         offset: u64,
         len: u64,
-    ) -> io::Result<()> {
-        let mut offset = offset;
-        let end = offset
-            .checked_add(len)
-            .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
-        while offset < end {
-            let count = usize::try_from(end - offset).unwrap_or(usize::MAX);
-            match rustix::fs::sendfile(&self.fd, file, Some(&mut offset), count) {
-                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(_) => {}
+    ) -> io::Result<usize> {
+        let count = usize::try_from(len).unwrap_or(usize::MAX);
+        loop {
+            let mut from = offset;
+            match rustix::fs::sendfile(&self.fd, file, Some(&mut from), count) {
+                Ok(0) if count > 0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => return Ok(n),
                 Err(rustix::io::Errno::AGAIN) => self.writable().await?,
                 Err(rustix::io::Errno::INTR) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(())
     }
 
     /// Waits until the socket takes more data (after an `EAGAIN`).
