@@ -70,7 +70,7 @@ mod proto;
 mod serve;
 mod service;
 
-pub use body::{Body, BodyInner, BodyStream, BoxError};
+pub use body::{Body, BodyInner, BodyStream, BoxError, FileRegion};
 pub use config::{Http1Config, Http1ConfigBuilder};
 pub use http;
 pub use serve::serve_connection;

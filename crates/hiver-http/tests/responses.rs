@@ -4,10 +4,59 @@
 mod common;
 
 use common::response::Framing;
-use common::service::stream_body;
+use common::service::{big_body, stream_body};
 use common::{assert_date_and_server, both_drivers, get, post, start};
 
 both_drivers! {
+    // A file body goes out with sendfile after its head, framed by Content-Length, and
+    // the connection goes on.
+    fn file_body_is_sent_whole_with_its_length(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send(get("/file?n=300000"));
+        let resp = c.response();
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.framing, Framing::Length(300_000), "{:?}", resp.headers);
+        assert!(resp.body == big_body(300_000), "the file body differs");
+        c.send(get("/uri/after-file"));
+        assert_eq!(c.response().text(), "/uri/after-file");
+    }
+
+    fn head_of_a_file_body_has_its_length_and_no_body(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send("HEAD /file?n=70000 HTTP/1.1\r\nHost: test\r\n\r\n");
+        assert_eq!(c.head_response().header("content-length"), Some("70000"));
+        c.send(get("/uri/after-head"));
+        assert_eq!(c.response().text(), "/uri/after-head", "stray bytes after the HEAD response?");
+    }
+
+    // Pipelined: the queued responses before a file body leave first, the ones after it
+    // follow it, in order.
+    fn file_bodies_pipelined_with_other_responses_keep_their_order(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send([get("/file?n=5000"), get("/uri/1"), get("/file?n=70000"), get("/uri/2")].concat());
+        assert!(c.response().body == big_body(5000));
+        assert_eq!(c.response().text(), "/uri/1");
+        assert!(c.response().body == big_body(70_000));
+        assert_eq!(c.response().text(), "/uri/2");
+    }
+
+    // A file that turns out shorter than its region cannot be reported after the head:
+    // the connection ends, and the client sees a short body, never a wrong one.
+    fn a_file_shorter_than_its_region_ends_the_connection(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send(get("/file?n=1000&over=500"));
+        let (closed, bytes) = c.wait_closed(std::time::Duration::from_secs(5));
+        assert!(closed.is_some(), "the connection stayed open");
+        let text = String::from_utf8_lossy(&bytes);
+        let (head, body) = text.split_once("\r\n\r\n").expect("a head");
+        assert!(head.to_ascii_lowercase().contains("content-length: 1500"), "{head}");
+        assert_eq!(body.as_bytes(), &big_body(1000)[..]);
+    }
+
     // The strict client parser checks the chunked encoding itself (sizes, CRLFs,
     // last-chunk, trailer section); the next request checks nothing trails it.
     fn streaming_response_is_valid_chunked(d) {

@@ -1,12 +1,16 @@
 //! The service every black-box test talks to: a few routes that make what the connection
 //! loop did visible in the response.
 
+use std::fs::{File, OpenOptions};
 use std::future::Future;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use hiver_http::http::{HeaderValue, StatusCode};
-use hiver_http::{Body, BoxError, ConnectionInfo, Request, Response, Service};
+use hiver_http::{Body, BoxError, ConnectionInfo, FileRegion, Request, Response, Service};
 
 /// Routes by path:
 /// - `/` → `hello`
@@ -18,6 +22,8 @@ use hiver_http::{Body, BoxError, ConnectionInfo, Request, Response, Service};
 /// - `/version` → `HTTP/1.0` or `HTTP/1.1`
 /// - `/uri/…` → the path and query of the request-target
 /// - `/big?n=N` → N bytes of `abcdefghij` repeated
+/// - `/file?n=N&over=M` → the same N bytes as a file body (`sendfile`) whose region claims
+///   M bytes more than the file holds (default 0)
 /// - `/status?code=N` → status N with the body `x`, which the server must drop where
 ///   the status allows no content (1xx, 204, 304)
 /// - `/peer` → `<peer addr> <local addr>` from the request's `ConnectionInfo`
@@ -54,6 +60,14 @@ async fn route(req: Request) -> Response {
                     .copied()
                     .collect::<Vec<u8>>(),
             )
+        }
+        "/file" => {
+            let n = query_num(&req, "n").unwrap_or(0);
+            let over = query_num(&req, "over").unwrap_or(0);
+            match pattern_file(n) {
+                Ok(file) => text(Body::file(FileRegion::new(file, 0, n + over))),
+                Err(e) => status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
         }
         "/status" => {
             let code = query_num(&req, "code").and_then(|c| u16::try_from(c).ok());
@@ -136,4 +150,27 @@ fn query<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 
 fn query_num(req: &Request, name: &str) -> Option<u64> {
     query(req, name)?.parse().ok()
+}
+
+/// The body `/big?n=N` and `/file?n=N` send.
+pub fn big_body(n: usize) -> Vec<u8> {
+    b"abcdefghij".iter().cycle().take(n).copied().collect()
+}
+
+/// An open, already unlinked temporary file holding `big_body(n)`.
+fn pattern_file(n: u64) -> std::io::Result<Arc<File>> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "hiver-http-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    std::fs::remove_file(&path)?;
+    file.write_all(&big_body(n as usize))?;
+    Ok(Arc::new(file))
 }

@@ -13,11 +13,11 @@ use http::header::CONNECTION;
 use http::{HeaderMap, Method, StatusCode};
 
 use super::body::{BodyError, read_body};
-use super::outbox::{Exchange, Outbox, Streamed};
+use super::outbox::{Exchange, Outbox, Streamed, Tail};
 use super::transport::{Fill, Transport, Wake};
 use crate::codec::semantics::list_elements;
 use crate::codec::{self, ParseError, RequestHead};
-use crate::{Body, ConnectionInfo, Http1Config, Request, Response, Service, pool};
+use crate::{Body, ConnectionInfo, FileRegion, Http1Config, Request, Response, Service, pool};
 
 /// One HTTP/1.1 connection. Lives on one worker, in one task; nothing in it
 /// is shared but the service and the configuration.
@@ -225,17 +225,32 @@ impl<S: Service> Conn<S> {
         let keep_alive = exchange.keep_alive
             && !self.transport.shutdown().is_triggered()
             && !wants_close(res.headers());
-        let (keep_alive, stream, headers) =
+        let (keep_alive, tail, headers) =
             self.outbox
                 .queue_response(res, exchange, keep_alive, self.config.server());
         pool::recycle_headers(headers);
-        let step = match stream {
+        let step = match tail {
             None => Step::Continue,
-            Some(streamed) => self.write_stream(streamed).await,
+            Some(Tail::Stream(streamed)) => self.write_stream(streamed).await,
+            Some(Tail::File(region)) => self.write_file(region).await,
         };
         match step {
             Step::Continue if !keep_alive => Step::Close,
             step => step,
+        }
+    }
+
+    /// Sends a file body after what is queued. A file that ends early or a
+    /// stalled client cannot be reported any more: the connection is dropped,
+    /// which the client sees as a short body.
+    async fn write_file(&mut self, region: FileRegion) -> Step {
+        if !self.flush().await {
+            return Step::Abort;
+        }
+        if self.transport.send_file(&region).await {
+            Step::Continue
+        } else {
+            Step::Abort
         }
     }
 

@@ -9,7 +9,7 @@ use crate::codec::semantics::parse_content_length;
 use crate::codec::{
     CONTINUE, LAST_CHUNK, ResponseFraming, ResponseHead, encode_chunk_size, encode_response_head,
 };
-use crate::{BodyInner, BodyStream, Response};
+use crate::{BodyInner, BodyStream, FileRegion, Response};
 
 /// A batch is written once it holds this many pieces, far below the
 /// kernel's iovec limit (1024).
@@ -32,11 +32,20 @@ pub(super) struct Streamed {
     pub(super) chunked: bool,
 }
 
+/// What of a queued response is still to be written after the queued pieces: a body
+/// that does not fit in a vectored write.
+pub(super) enum Tail {
+    /// Streamed as it yields.
+    Stream(Streamed),
+    /// Sent from its file with `sendfile(2)`.
+    File(FileRegion),
+}
+
 /// What follows a response head on the wire.
 enum Payload {
     Nothing,
     Full(Bytes),
-    Stream(Streamed),
+    Later(Tail),
 }
 
 /// The pieces of the next vectored write.
@@ -80,15 +89,15 @@ impl Outbox {
 
     /// Queues the response head, and the body when it is full. Returns
     /// whether the connection persists after this response, and the body
-    /// stream still to write, if any; the response's header map comes back
-    /// for reuse.
+    /// still to write after the queued pieces (a stream or a file), if any;
+    /// the response's header map comes back for reuse.
     pub(super) fn queue_response(
         &mut self,
         res: Response,
         exchange: Exchange,
         keep_alive: bool,
         server: &HeaderValue,
-    ) -> (bool, Option<Streamed>, HeaderMap) {
+    ) -> (bool, Option<Tail>, HeaderMap) {
         let (parts, body) = res.into_parts();
         let (framing, payload) = plan(
             parts.status,
@@ -108,15 +117,15 @@ impl Outbox {
         };
         encode_response_head(&head, &mut self.heads);
         self.out.push(self.heads.split().freeze());
-        let stream = match payload {
+        let tail = match payload {
             Payload::Nothing => None,
             Payload::Full(bytes) => {
                 self.out.push(bytes);
                 None
             }
-            Payload::Stream(s) => Some(s),
+            Payload::Later(tail) => Some(tail),
         };
-        (keep_alive, stream, parts.headers)
+        (keep_alive, tail, parts.headers)
     }
 
     /// Queues a plain-text error response that closes the connection.
@@ -193,23 +202,36 @@ fn plan(
             ResponseFraming::Length(bytes.len() as u64),
             Payload::Full(bytes),
         ),
+        BodyInner::File(region) if bodiless => (
+            declared_framing(
+                usize::try_from(region.len()).ok(),
+                headers,
+                is_head,
+                version,
+            ),
+            Payload::Nothing,
+        ),
+        BodyInner::File(region) => (
+            ResponseFraming::Length(region.len()),
+            Payload::Later(Tail::File(region)),
+        ),
         BodyInner::Stream(_) if bodiless => (
             declared_framing(None, headers, is_head, version),
             Payload::Nothing,
         ),
         BodyInner::Stream(stream) if version == Version::HTTP_11 => (
             ResponseFraming::Chunked,
-            Payload::Stream(Streamed {
+            Payload::Later(Tail::Stream(Streamed {
                 stream,
                 chunked: true,
-            }),
+            })),
         ),
         BodyInner::Stream(stream) => (
             ResponseFraming::Close,
-            Payload::Stream(Streamed {
+            Payload::Later(Tail::Stream(Streamed {
                 stream,
                 chunked: false,
-            }),
+            })),
         ),
     }
 }

@@ -6,6 +6,7 @@ use std::pin::{Pin, pin};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use crate::FileRegion;
 use bytes::{Bytes, BytesMut};
 use hiver_runtime::net::advance;
 use hiver_runtime::time::{self, Sleep, sleep};
@@ -141,6 +142,36 @@ impl Transport {
         }
         pieces.clear();
         Some(pieces)
+    }
+
+    /// Sends `region` with `sendfile(2)`, each send making progress within
+    /// the write timeout; `false` if the connection is broken or stalled, or
+    /// the file ended early.
+    pub(super) async fn send_file(&mut self, region: &FileRegion) -> bool {
+        use std::os::fd::AsFd;
+        let (mut offset, mut left) = (region.offset(), region.len());
+        while left > 0 {
+            self.sleep.reset(time::now() + self.write_timeout);
+            let send = self
+                .conn
+                .stream_mut()
+                .send_file(region.file().as_fd(), offset, left);
+            match race(send, &mut self.sleep, None).await {
+                Wake::Done(Ok(n)) => {
+                    offset += n as u64;
+                    left -= n as u64;
+                }
+                Wake::Done(Err(e)) => {
+                    tracing::debug!(error = %e, "file body failed");
+                    return false;
+                }
+                Wake::TimedOut | Wake::Shutdown => {
+                    tracing::trace!("file body stalled");
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     /// Closes the write side, then drains the read side for a moment: a
