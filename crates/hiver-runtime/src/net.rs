@@ -100,6 +100,18 @@ impl Drop for TcpListener {
     }
 }
 
+impl TcpListener {
+    /// Connections accepted by io_uring's multishot accept and not taken yet (tests only;
+    /// `None` on epoll, where they wait in the kernel).
+    #[cfg(test)]
+    pub(crate) fn accepted_waiting(&self) -> Option<usize> {
+        match &self.core.driver {
+            Driver::Uring(u) => Some(u.accepted_waiting(self.key)),
+            Driver::Epoll(_) => None,
+        }
+    }
+}
+
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TcpListener")

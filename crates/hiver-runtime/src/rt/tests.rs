@@ -78,6 +78,7 @@ both_drivers! {
     reads_go_on_without_spinning_when_the_ring_runs_dry,
     tcp_send_file_reaches_a_slow_reader_whole,
     tcp_send_file_past_the_end_of_the_file_errors,
+    a_listener_nobody_accepts_from_leaves_connections_in_the_backlog,
 }
 
 // ---- helpers ----
@@ -971,6 +972,41 @@ fn reads_go_on_without_spinning_when_the_ring_runs_dry(driver: Driver) {
             assert_eq!(buf.len(), LEN);
             assert!(buf.iter().enumerate().all(|(i, &b)| b == pattern(i)));
             join(hog_client).await;
+        });
+    });
+}
+
+fn a_listener_nobody_accepts_from_leaves_connections_in_the_backlog(driver: Driver) {
+    on(driver, move |rt| {
+        rt.block_on(async {
+            let (listener, addr) = listener();
+            // Armed: the multishot accept (io_uring) is running before the clients come.
+            let _ = crate::time::timeout(Duration::from_millis(10), listener.accept()).await;
+            // Two waves, each smaller than the listen backlog (128). A multishot accept
+            // takes a whole burst at once, so the first wave is all held; past the cap (64)
+            // the accept stops, and the second wave waits in the kernel's backlog.
+            const WAVE: usize = 100;
+            let wave =
+                move || thread::spawn(move || (0..WAVE).map(|_| connect(addr)).collect::<Vec<_>>());
+            // On epoll every connection waits in the backlog, which holds only one wave.
+            let waves = if driver == Driver::IoUring { 2 } else { 1 };
+            let mut clients = Vec::new();
+            for _ in 0..waves {
+                clients.push(join(wave()).await);
+                sleep(Duration::from_millis(100)).await;
+            }
+            if let Some(waiting) = listener.accepted_waiting() {
+                assert!(
+                    waiting < WAVE + WAVE / 2,
+                    "{waiting} accepted connections held, of {}",
+                    2 * WAVE
+                );
+            }
+            // Every one of them is still accepted, in time.
+            for _ in 0..waves * WAVE {
+                listener.accept().await.unwrap();
+            }
+            drop(clients);
         });
     });
 }

@@ -8,7 +8,9 @@
 //!   the ring empty (`ENOBUFS`) reads straight from its socket (`recv` with `MSG_DONTWAIT`,
 //!   a one-shot `POLLIN` to wait) until the ring has buffers again: no re-arm spin, and no
 //!   stream waits on buffers that others hold.
-//! - Each listener has one multishot accept armed.
+//! - Each listener has one multishot accept armed; it is cancelled while `ACCEPT_QUEUE`
+//!   accepted connections wait untaken (a worker at its connection limit), so that later
+//!   ones wait in the kernel's backlog as on epoll.
 //! - Sends are `IORING_OP_SENDMSG` (with `MSG_NOSIGNAL`) of the caller's `Bytes` as they
 //!   are (no copy); their memory is owned by the operation until its completion.
 //! - Everything queued during a loop turn is submitted by the one `io_uring_enter` that
@@ -54,6 +56,11 @@ const GROUP: u16 = 0;
 /// is armed again once its reader has taken them. Without the cap one connection whose
 /// handler does not read could take every buffer of the worker.
 const STREAM_BUFFERS: usize = 32;
+/// Accepted connections a listener may hold that nobody took yet (a worker at its
+/// connection limit stops taking them): at this many its multishot accept is cancelled,
+/// and further connections wait in the kernel's backlog, as they do on epoll, instead of
+/// holding descriptors here. Armed again when the queue is taken.
+const ACCEPT_QUEUE: usize = 64;
 /// The most bytes one `read` copies out of the provided buffers.
 const READ_MAX: usize = 64 * 1024;
 /// The most pieces one send takes (the kernel's `UIO_MAXIOV` is 1024).
@@ -116,6 +123,9 @@ struct Listener {
     fd: RawFd,
     accepted: VecDeque<Result<OwnedFd, i32>>,
     armed: bool,
+    /// Its cancel is queued because `ACCEPT_QUEUE` connections wait (cleared with `armed`
+    /// by the final completion).
+    cancelling: bool,
     waiter: Option<Waker>,
 }
 
@@ -283,6 +293,7 @@ impl Uring {
             fd,
             accepted: VecDeque::new(),
             armed: true,
+            cancelling: false,
             waiter: None,
         }));
         self.arm_accept(key, fd);
@@ -315,6 +326,15 @@ impl Uring {
     #[cfg(test)]
     pub fn free_buffers(&self) -> usize {
         self.bufs.borrow().free
+    }
+
+    /// Connections a listener holds that nobody took yet.
+    #[cfg(test)]
+    pub fn accepted_waiting(&self, key: Key) -> usize {
+        match self.sources.borrow_mut().get_mut(key) {
+            Some(Source::Listener(l)) => l.accepted.len(),
+            _ => 0,
+        }
     }
 
     /// Copies received data into `buf`: `Ok(0)` at end of stream. `fd` is the stream's
@@ -678,10 +698,17 @@ impl Uring {
                 } else if res != -libc::ECANCELED {
                     l.accepted.push_back(Err(-res));
                 }
+                let cancel = more && !l.cancelling && l.accepted.len() >= ACCEPT_QUEUE;
                 if !more {
                     l.armed = false;
+                    l.cancelling = false;
                 }
+                l.cancelling |= cancel;
                 woken.extend(l.waiter.take());
+                if cancel {
+                    drop(sources);
+                    self.cancel(TAG_SOURCE | key.to_u64());
+                }
             }
         }
     }
