@@ -132,6 +132,10 @@ fn parse<S: Source>(
     limits: &Limits,
     len: &mut usize,
 ) -> Result<Option<RequestHead>, ParseError> {
+    // The connection asks once more after the last buffered request: nothing to parse.
+    if src.bytes().is_empty() {
+        return Ok(None);
+    }
     // A per-thread scratch list, reused: a zeroed table of `max_headers` spans per
     // parse attempt cost about a third of all user-space instructions per request.
     let mut spans = SPANS.take();
