@@ -302,12 +302,14 @@ mod tests {
     use super::*;
 
     fn file_with(content: &[u8]) -> Arc<File> {
-        let path = std::env::temp_dir().join(format!("hiver-body-test-{}", std::process::id()));
+        // A name per call: the tests run in parallel, and each unlinks its file.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("hiver-body-test-{}-{n}", std::process::id()));
         let mut file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .open(&path)
             .unwrap();
         std::fs::remove_file(&path).unwrap();
