@@ -59,8 +59,9 @@
 #   SERVERS="hiver-uring hiver-epoll actix-pg may-minihttp-pg"
 #   TECHEMPOWER_BIN  Hiver's app binary (default: see above)
 #   DATABASE_URL DB_SOURCE=auto|script|own PG_PORT   see "Database"
-# Rounds alternate the servers (A B C A B C …); each server is started once per round and
-# runs every test, each after WARMUP seconds of the same load. Writes
+# Rounds alternate the servers, the order rotating each round (A B C, B C A, …), after a
+# VACUUM ANALYZE of the tables; each server is started once per round and runs every test,
+# each after WARMUP seconds of the same load. Writes
 # bench/results/db-<stamp>.csv (one value per line) and .md (versions, commands, medians,
 # Hiver ÷ best peer per row). Every process it starts is stopped on exit, by PID.
 set -euo pipefail
@@ -459,6 +460,16 @@ run_wrk() {
 
 record() { echo "$round,$1,$2,$3" >>"$CSV.partial"; }
 
+# VACUUM ANALYZE of both tables before each server, so each starts on a table without the
+# dead rows of the previous one's /updates (TechEmpower gives every framework a fresh
+# database). PostgreSQL skips, with a warning, tables benchmarkdbuser does not own: logged.
+vacuum() {
+  local out
+  out=$(psql "$DATABASE_URL" -AtXq -c 'VACUUM (ANALYZE) world' -c 'VACUUM (ANALYZE) fortune' 2>&1) ||
+    die "VACUUM failed: $out"
+  [[ -z $out ]] || log "VACUUM: $out"
+}
+
 bench_server() {
   local name=$1 port=$2 spec test path conns before after pg_before pg_after cpu_s pg_s
   start_server "$name" "$port"
@@ -504,7 +515,7 @@ versions() {
   echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r); PostgreSQL, the servers and wrk share them"
   echo "- rustc: $(rustc --version)"
   local dirty=""
-  [[ -z $(git -C "$ROOT_DIR" status --porcelain -- bench 2>/dev/null) ]] || dirty=" + uncommitted changes in bench/"
+  [[ -z $(git -C "$ROOT_DIR" status --porcelain -- bench ':!bench/results' 2>/dev/null) ]] || dirty=" + uncommitted changes in bench/"
   echo "- bench/: commit $(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty"
   if wants_hiver; then
     local where="target/release/techempower of this checkout"
@@ -579,8 +590,13 @@ main() {
   echo "round,server,metric,value" >"$CSV.partial"
   local -a names
   read -r -a names <<<"$SERVERS"
+  local n=${#names[@]} k i
   for round in $(seq "$ROUNDS"); do
-    for i in "${!names[@]}"; do
+    # The order rotates each round (A B C, B C A, C A B, …): the table fills with dead rows
+    # under /updates, and no server should always come first.
+    for ((k = 0; k < n; k++)); do
+      i=$(((k + round - 1) % n))
+      vacuum
       bench_server "${names[$i]}" $((BASE_PORT + i))
     done
   done
@@ -592,7 +608,8 @@ main() {
     commands
     echo "- raw results: bench/results/db-$STAMP.csv"
     echo
-    echo "Medians over $ROUNDS round(s). Every server has $SERVER_WORKERS workers and the same PostgreSQL;"
+    echo "Medians over $ROUNDS round(s), the server order rotating each round, a VACUUM ANALYZE of"
+    echo "world and fortune before each server. Every server has $SERVER_WORKERS workers and the same PostgreSQL;"
     echo "the ratio columns are Hiver ÷ the best peer of the row (higher is better except for"
     echo "PostgreSQL CPU). req_per_cpu_s = requests ÷ server CPU seconds (utime+stime of all its"
     echo "threads). pg_cpu_us_per_req = CPU µs of all the cluster's processes (postmaster, its live"
