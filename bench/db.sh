@@ -472,6 +472,7 @@ vacuum() {
 
 bench_server() {
   local name=$1 port=$2 spec test path conns before after pg_before pg_after cpu_s pg_s
+  record "$name" start.loadavg_1m "$(cut -d' ' -f1 /proc/loadavg)"
   start_server "$name" "$port"
   check_answers "$name" "$port"
   log "round $round $name: answers checked"
@@ -607,6 +608,7 @@ main() {
     versions
     commands
     echo "- raw results: bench/results/db-$STAMP.csv"
+    echo "- 1-minute load average at each server's start (median; this machine is shared, and the load generator and PostgreSQL run on it too): $(awk '$2 == "start.loadavg_1m" { printf "%s%s %s", sep, $1, $3; sep = ", " }' "$WORK_DIR/medians")"
     echo
     echo "Medians over $ROUNDS round(s), the server order rotating each round, a VACUUM ANALYZE of"
     echo "world and fortune before each server. Every server has $SERVER_WORKERS workers and the same PostgreSQL;"
