@@ -4,7 +4,8 @@
 # tables World and Fortune from create-postgres.sql (10,000 worlds, 12 fortunes).
 #
 # Uses the Debian package (apt-get install postgresql when no server is installed) and its
-# cluster "main" of the newest installed version. Idempotent: run it again and it only starts
+# cluster "main" of the newest installed version, with TechEmpower's server settings
+# (conf.d/techempower.conf: max_connections 2000, synchronous_commit off, …). Idempotent: run it again and it only starts
 # what is stopped and loads what is missing. Run as root (or as the postgres user).
 # scripts/postgres/stop.sh stops the server again.
 set -euo pipefail
@@ -46,6 +47,26 @@ if [ -z "$cluster" ]; then
   pg_createcluster "$version" main --port "$port" >/dev/null
   cluster="$(pg_lsclusters -h | awk -v v="$version" '$1 == v && $2 == "main"')"
 fi
+# TechEmpower's server settings (toolset/databases/postgres/postgresql.conf), plus
+# pg_stat_statements preloaded: their verifier counts queries with it.
+conf="/etc/postgresql/$version/main/conf.d/techempower.conf"
+settings="# Written by hiver's scripts/postgres/start.sh: TechEmpower's benchmark settings.
+max_connections = 2000
+shared_buffers = 256MB
+work_mem = 64MB
+maintenance_work_mem = 512MB
+checkpoint_completion_target = 0.9
+effective_cache_size = 8GB
+random_page_cost = 2
+synchronous_commit = off
+max_pred_locks_per_transaction = 256
+shared_preload_libraries = 'pg_stat_statements'"
+restart=no
+if [ "$(cat "$conf" 2>/dev/null)" != "$settings" ]; then
+  printf '%s\n' "$settings" >"$conf"
+  chown postgres:postgres "$conf" 2>/dev/null || true
+  restart=yes
+fi
 cluster_port="$(awk '{print $3}' <<<"$cluster")"
 if [ "$cluster_port" != "$port" ]; then
   echo "start.sh: cluster $version/main is set to port $cluster_port, not $port; set port = $port in /etc/postgresql/$version/main/postgresql.conf" >&2
@@ -53,6 +74,8 @@ if [ "$cluster_port" != "$port" ]; then
 fi
 if [ "$(awk '{print $4}' <<<"$cluster")" != online ]; then
   pg_ctlcluster "$version" main start
+elif [ "$restart" = yes ]; then
+  pg_ctlcluster "$version" main restart
 fi
 for _ in $(seq 1 60); do
   "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break
@@ -72,7 +95,9 @@ DO \$\$ BEGIN
   END IF;
 END \$\$;
 SET password_encryption = 'scram-sha-256';
-ALTER ROLE $user LOGIN PASSWORD '$password';
+-- As TechEmpower's create-postgres-database.sql: a superuser (their verifier reads
+-- pg_stat_statements as this user).
+ALTER ROLE $user LOGIN SUPERUSER PASSWORD '$password';
 SQL
 if [ -z "$(psql_su -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
   psql_su -d postgres -c "CREATE DATABASE $db OWNER $user ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
