@@ -32,6 +32,8 @@ both_drivers! {
     pipelined_queries_are_answered_in_order,
     prepared_statements_are_reused,
     errors_are_typed_and_leave_the_connection_usable,
+    a_long_pipeline_with_large_answers_neither_blocks_nor_reorders,
+    dropping_the_client_closes_its_connection,
     a_restart_fails_queries_in_flight_and_the_client_reconnects,
 }
 
@@ -304,6 +306,68 @@ fn a_restart_fails_queries_in_flight_and_the_client_reconnects(driver: Driver) {
         .block_on(client.prepare_cached("SELECT pg_sleep($1::float8)"))
         .unwrap();
     assert!(rt.block_on(client.query(&again, &[&0.0f64])).is_ok());
+}
+
+fn a_long_pipeline_with_large_answers_neither_blocks_nor_reorders(driver: Driver) {
+    let c = cluster();
+    run(driver, async {
+        let client = Client::connect(app(&c)).await.unwrap();
+        let stmt = client
+            .prepare("SELECT $1::int4, repeat(md5($1::text), 64)")
+            .await
+            .unwrap();
+        // 20,000 answers of 2 KiB (40 MB) against ~1 MB of requests: far more than the
+        // socket buffers hold in either direction.
+        let futures: Vec<_> = (0..20_000i32)
+            .map(|i| client.query_one(&stmt, &[&i]))
+            .collect();
+        for (i, row) in (0..20_000i32).zip(join_all(futures).await) {
+            let row = row.unwrap();
+            assert_eq!(row.get::<i32>(0), i);
+            assert_eq!(row.get::<&str>(1).len(), 2048);
+        }
+    });
+}
+
+fn dropping_the_client_closes_its_connection(driver: Driver) {
+    let c = cluster();
+    let sessions = || {
+        c.psql(
+            "postgres",
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hiver-pg'",
+        )
+        .unwrap()
+    };
+    let rt = Runtime::with_driver(driver).unwrap();
+    let client = rt.block_on(Client::connect(app(&c))).unwrap();
+    assert!(client.is_connected());
+    assert_eq!(sessions(), "1");
+    drop(client);
+    // The runtime goes on running, as a worker's does (io_uring closes the socket from
+    // the ring, at its next turn).
+    rt.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while sessions() != "0" {
+            assert!(Instant::now() < deadline, "the session outlived its client");
+            hiver_runtime::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+}
+
+#[test]
+fn a_server_that_never_answers_is_a_connect_error_after_the_timeout() {
+    // The kernel completes the handshake (backlog) but nobody ever reads or answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    for driver in [Driver::IoUring, Driver::Epoll] {
+        let config = Config::new()
+            .port(port)
+            .connect_timeout(Duration::from_millis(300));
+        let t = Instant::now();
+        let err = run(driver, Client::connect(config)).unwrap_err();
+        assert!(err.is_connect(), "{err:?}");
+        assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    }
 }
 
 #[test]
