@@ -31,6 +31,7 @@ pub struct Config {
     pub(crate) password: Option<String>,
     pub(crate) dbname: Option<String>,
     pub(crate) connect_timeout: Duration,
+    pub(crate) query_timeout: Option<Duration>,
 }
 
 impl Default for Config {
@@ -41,7 +42,7 @@ impl Default for Config {
 
 impl Config {
     /// 127.0.0.1:5432, user `postgres`, no password, the database named like the user,
-    /// a connect timeout of 5 seconds.
+    /// a connect timeout of 5 seconds, no query timeout.
     pub fn new() -> Config {
         Config {
             host: "127.0.0.1".into(),
@@ -50,6 +51,7 @@ impl Config {
             password: None,
             dbname: None,
             connect_timeout: Duration::from_secs(5),
+            query_timeout: None,
         }
     }
 
@@ -86,6 +88,15 @@ impl Config {
     /// How long a connection attempt, start-up and authentication included, may take.
     pub fn connect_timeout(mut self, timeout: Duration) -> Config {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long the server may stay silent while answers are owed before the connection is
+    /// given up: the queries in flight fail with [`Error::is_timeout`](crate::Error::is_timeout)
+    /// and the client reconnects. A long pipeline that keeps answering never trips it; one
+    /// query running longer than this does. Default: none (wait as long as the server takes).
+    pub fn query_timeout(mut self, timeout: Duration) -> Config {
+        self.query_timeout = Some(timeout);
         self
     }
 
@@ -193,6 +204,7 @@ impl std::fmt::Debug for Config {
             .field("password", &self.password.as_ref().map(|_| "…"))
             .field("dbname", &self.dbname)
             .field("connect_timeout", &self.connect_timeout)
+            .field("query_timeout", &self.query_timeout)
             .finish()
     }
 }

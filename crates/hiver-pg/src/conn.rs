@@ -156,11 +156,39 @@ pub(crate) async fn drive(shared: Rc<Shared>) {
 enum Turn {
     Read(std::io::Result<usize>),
     Write,
+    TimedOut,
+}
+
+/// The query timeout's timer: armed while answers are owed, from the last time the server
+/// sent something.
+struct Silence {
+    limit: Duration,
+    timer: time::Sleep,
+    armed: bool,
+}
+
+impl Silence {
+    fn poll(&mut self, owed: bool, cx: &mut Context<'_>) -> Poll<()> {
+        if !owed {
+            self.armed = false;
+            return Poll::Pending;
+        }
+        if !self.armed {
+            self.timer.reset(time::now() + self.limit);
+            self.armed = true;
+        }
+        Pin::new(&mut self.timer).poll(cx)
+    }
 }
 
 /// Runs one connection until it fails; returns why, as the error the requests in flight get.
 async fn serve(shared: &Shared, mut stream: TcpStream, mut rbuf: BytesMut) -> Error {
     let mut scanned = 0;
+    let mut silence = shared.config.query_timeout.map(|limit| Silence {
+        limit,
+        timer: time::sleep(limit),
+        armed: false,
+    });
     loop {
         if let Err(e) = dispatch(shared, &mut rbuf, &mut scanned) {
             return e;
@@ -179,6 +207,11 @@ async fn serve(shared: &Shared, mut stream: TcpStream, mut rbuf: BytesMut) -> Er
                 if !shared.out.borrow().is_empty() {
                     return Poll::Ready(Turn::Write);
                 }
+                let owed = !shared.pending.borrow().is_empty();
+                let silent = silence.as_mut().map(|s| s.poll(owed, cx));
+                if let Some(Poll::Ready(())) = silent {
+                    return Poll::Ready(Turn::TimedOut);
+                }
                 *shared.task_waker.borrow_mut() = Some(cx.waker().clone());
                 Poll::Pending
             })
@@ -187,19 +220,38 @@ async fn serve(shared: &Shared, mut stream: TcpStream, mut rbuf: BytesMut) -> Er
         match turn {
             Turn::Read(Ok(0)) => return closed("the server closed the connection", None),
             Turn::Read(Err(e)) => return closed("the connection was lost", Some(e)),
-            Turn::Read(Ok(_)) => {}
+            Turn::Read(Ok(_)) => {
+                if let Some(s) = &mut silence {
+                    s.armed = false;
+                }
+            }
+            Turn::TimedOut => return timed_out(),
             Turn::Write => {
                 let chunk = {
                     let mut out = shared.out.borrow_mut();
                     let n = out.len().min(WRITE_CHUNK);
                     out.split_to(n).freeze()
                 };
-                if let Err(e) = stream.write_all(chunk).await {
+                let written = match &silence {
+                    Some(s) => match time::timeout(s.limit, stream.write_all(chunk)).await {
+                        Ok(r) => r,
+                        Err(_) => return timed_out(),
+                    },
+                    None => stream.write_all(chunk).await,
+                };
+                if let Err(e) = written {
                     return closed("the connection was lost", Some(e));
                 }
             }
         }
     }
+}
+
+fn timed_out() -> Error {
+    Error::new(
+        Kind::Timeout,
+        "the server sent nothing within the query timeout; the connection was dropped",
+    )
 }
 
 fn closed(why: &str, source: Option<std::io::Error>) -> Error {

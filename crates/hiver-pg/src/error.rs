@@ -30,6 +30,7 @@ pub(crate) enum Kind {
     Connect,
     Auth,
     Closed,
+    Timeout,
     Db,
     Protocol,
     Encode,
@@ -119,6 +120,14 @@ impl Error {
         self.inner.kind == Kind::Closed
     }
 
+    /// The server sent nothing for the configured
+    /// [`query_timeout`](crate::Config::query_timeout) while answers were owed: the
+    /// connection was dropped (and is reopened) and the queries in flight failed. The query
+    /// may or may not have run.
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == Kind::Timeout
+    }
+
     /// The server answered the query with an error (bad SQL, a constraint, …); see
     /// [`code`](Self::code).
     pub fn is_db(&self) -> bool {
@@ -145,10 +154,11 @@ impl Error {
         self.inner.kind == Kind::RowCount
     }
 
-    /// Whether the database is unavailable (connection refused, lost or not yet back): the
-    /// condition a web app answers with 503 Service Unavailable.
+    /// Whether the database is unavailable (connection refused, lost, silent past the query
+    /// timeout, or not yet back): the condition a web app answers with 503 Service
+    /// Unavailable.
     pub fn is_unavailable(&self) -> bool {
-        self.is_connect() || self.is_closed()
+        self.is_connect() || self.is_closed() || self.is_timeout()
     }
 
     /// The SQLSTATE code of a server error (`"42601"` for a syntax error, `"28P01"` for a

@@ -34,6 +34,7 @@ both_drivers! {
     errors_are_typed_and_leave_the_connection_usable,
     a_long_pipeline_with_large_answers_neither_blocks_nor_reorders,
     dropping_the_client_closes_its_connection,
+    a_query_past_the_query_timeout_fails_and_the_client_reconnects,
     a_restart_fails_queries_in_flight_and_the_client_reconnects,
 }
 
@@ -351,6 +352,34 @@ fn dropping_the_client_closes_its_connection(driver: Driver) {
             assert!(Instant::now() < deadline, "the session outlived its client");
             hiver_runtime::time::sleep(Duration::from_millis(20)).await;
         }
+    });
+}
+
+fn a_query_past_the_query_timeout_fails_and_the_client_reconnects(driver: Driver) {
+    let c = cluster();
+    let config = app(&c).query_timeout(Duration::from_millis(300));
+    run(driver, async {
+        let client = Client::connect(config).await.unwrap();
+        // A pipeline that keeps answering takes longer than the timeout in all, and passes.
+        let step = client.prepare("SELECT pg_sleep(0.05)").await.unwrap();
+        let steps: Vec<_> = (0..12).map(|_| client.query(&step, &[])).collect();
+        assert!(join_all(steps).await.iter().all(Result::is_ok));
+        let slow = client.prepare("SELECT pg_sleep(5)").await.unwrap();
+        let t = Instant::now();
+        let err = client.query(&slow, &[]).await.unwrap_err();
+        assert!(err.is_timeout() && err.is_unavailable(), "{err:?}");
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let one = loop {
+            match client.prepare_cached("SELECT 1::int4").await {
+                Ok(s) => break client.query_one(&s, &[]).await.unwrap().get::<i32>(0),
+                Err(e) if e.is_unavailable() && Instant::now() < deadline => {
+                    hiver_runtime::time::sleep(Duration::from_millis(20)).await
+                }
+                Err(e) => panic!("no reconnect: {e:?}"),
+            }
+        };
+        assert_eq!(one, 1);
     });
 }
 
