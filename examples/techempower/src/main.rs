@@ -4,8 +4,11 @@
 //! `postgres://benchmarkdbuser:benchmarkdbpass@127.0.0.1:5432/hello_world`, the database
 //! `scripts/postgres/start.sh` sets up), `HOST` (default 127.0.0.1), `PORT` (default 8080),
 //! `WORKERS` (default: the available cores), `HIVER_DRIVER` (`uring` or `epoll`).
+//! A database that sends nothing for 10 s while answers are owed is dropped (503s) and
+//! reconnected.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use hiver::Server;
 use techempower::{Config, app};
@@ -28,6 +31,8 @@ fn settings() -> Result<(String, Config, Option<usize>), String> {
     let workers = env_number("WORKERS")?;
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.into());
     let config: Config = url.parse().map_err(|e| format!("DATABASE_URL: {e}"))?;
+    // A database that stops answering gets 503s after this, not requests that hang.
+    let config = config.query_timeout(Duration::from_secs(10));
     let addr = if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
