@@ -1,15 +1,16 @@
 //! Each worker's database: its own `hiver_pg::Client` (one connection, pipelined), its
 //! statements and its copy of the World table for `/cached-queries`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
 use futures_util::future::try_join_all;
 use hiver_pg::types::ToParam;
-use hiver_pg::{Client, Config, Error, Row};
+use hiver_pg::{Client, Error, Row};
 use serde::Serialize;
 
+use crate::Settings;
 use crate::fortunes::Fortune;
 
 const SELECT_WORLD: &str = "SELECT id, randomnumber FROM world WHERE id = $1";
@@ -28,30 +29,37 @@ pub struct World {
     pub random_number: i32,
 }
 
-/// One worker's connection and cache.
+/// One worker's connections and cache.
 pub struct Db {
-    /// The worker's connection; requests of every connection the worker serves share it.
-    client: Client,
+    /// The worker's connections (`Settings::connections` of them, all opened at once); each
+    /// request takes the next in turn and pipelines its queries on it.
+    clients: Vec<Client>,
+    /// Which client the next request takes.
+    next: Cell<usize>,
     /// `randomnumber` by `id - 1`, loaded on the first `/cached-queries` of this worker.
     cache: RefCell<Option<Rc<[i32]>>>,
 }
 
 thread_local! {
-    /// This worker thread's database, for the configuration it was made for.
-    static DB: RefCell<Option<(Arc<Config>, Rc<Db>)>> = const { RefCell::new(None) };
+    /// This worker thread's database, for the settings it was made for.
+    static DB: RefCell<Option<(Arc<Settings>, Rc<Db>)>> = const { RefCell::new(None) };
 }
 
-/// This worker's database (created on first use: the client connects in the background,
-/// and the first queries wait for it).
-pub fn worker(config: &Arc<Config>) -> Rc<Db> {
+/// This worker's database (created on first use: the clients connect in the background,
+/// and the first queries wait for them).
+pub fn worker(settings: &Arc<Settings>) -> Rc<Db> {
     DB.with_borrow_mut(|slot| match slot {
-        Some((c, db)) if Arc::ptr_eq(c, config) => db.clone(),
+        Some((s, db)) if Arc::ptr_eq(s, settings) => db.clone(),
         _ => {
+            let clients = (0..settings.connections.max(1))
+                .map(|_| Client::new(settings.database.clone()))
+                .collect();
             let db = Rc::new(Db {
-                client: Client::new((**config).clone()),
+                clients,
+                next: Cell::new(0),
                 cache: RefCell::new(None),
             });
-            *slot = Some((config.clone(), db.clone()));
+            *slot = Some((settings.clone(), db.clone()));
             db
         }
     })
@@ -84,23 +92,33 @@ fn update_sql(n: usize) -> String {
 }
 
 impl Db {
+    /// The next client in turn.
+    fn client(&self) -> &Client {
+        let i = self.next.get();
+        self.next.set((i + 1) % self.clients.len());
+        &self.clients[i]
+    }
+
     /// One random World row.
     pub async fn world(&self) -> Result<World, Error> {
-        let stmt = self.client.prepare_cached(SELECT_WORLD).await?;
-        world(&self.client.query_one(&stmt, &[&random_id()]).await?)
+        let client = self.client();
+        let stmt = client.prepare_cached(SELECT_WORLD).await?;
+        world(&client.query_one(&stmt, &[&random_id()]).await?)
     }
 
     /// `n` random World rows, one query each, all in flight together.
     pub async fn worlds(&self, n: usize) -> Result<Vec<World>, Error> {
-        let stmt = self.client.prepare_cached(SELECT_WORLD).await?;
-        let rows = (0..n).map(|_| self.client.query_one(&stmt, &[&random_id()]));
+        let client = self.client();
+        let stmt = client.prepare_cached(SELECT_WORLD).await?;
+        let rows = (0..n).map(|_| client.query_one(&stmt, &[&random_id()]));
         try_join_all(rows).await?.iter().map(world).collect()
     }
 
     /// Every Fortune row.
     pub async fn fortunes(&self) -> Result<Vec<Fortune>, Error> {
-        let stmt = self.client.prepare_cached(SELECT_FORTUNES).await?;
-        let rows = self.client.query(&stmt, &[]).await?;
+        let client = self.client();
+        let stmt = client.prepare_cached(SELECT_FORTUNES).await?;
+        let rows = client.query(&stmt, &[]).await?;
         rows.iter()
             .map(|r| {
                 Ok(Fortune {
@@ -126,8 +144,9 @@ impl Db {
             .flat_map(|w| [w.id, w.random_number])
             .collect();
         let params: Vec<&dyn ToParam> = values.iter().map(|v| v as &dyn ToParam).collect();
-        let stmt = self.client.prepare_cached(&update_sql(n)).await?;
-        self.client.execute(&stmt, &params).await?;
+        let client = self.client();
+        let stmt = client.prepare_cached(&update_sql(n)).await?;
+        client.execute(&stmt, &params).await?;
         Ok(worlds)
     }
 
@@ -154,9 +173,10 @@ impl Db {
     }
 
     async fn load_cache(&self) -> Result<Rc<[i32]>, Error> {
-        let stmt = self.client.prepare_cached(SELECT_ALL_WORLDS).await?;
+        let client = self.client();
+        let stmt = client.prepare_cached(SELECT_ALL_WORLDS).await?;
         let mut numbers = vec![0; WORLDS as usize];
-        for row in self.client.query(&stmt, &[]).await? {
+        for row in client.query(&stmt, &[]).await? {
             let w = world(&row)?;
             if let Some(slot) = usize::try_from(w.id - 1)
                 .ok()

@@ -2,8 +2,8 @@
 //! Overview" requirements: `/json`, `/plaintext`, `/db`, `/queries?queries=N`, `/fortunes`,
 //! `/updates?queries=N` and `/cached-queries?count=N`, on PostgreSQL.
 //!
-//! Each worker owns one connection (a `hiver_pg::Client` in a thread-local), driven on the
-//! worker's own runtime; a request's queries are pipelined on it. When the database is
+//! Each worker owns its connections (`hiver_pg::Client`s in a thread-local, one by default),
+//! driven on the worker's own runtime; a request's queries are pipelined on one of them. When the database is
 //! unavailable (down, restarting) the database routes answer 503 and recover by themselves.
 
 pub mod db;
@@ -48,7 +48,16 @@ impl IntoResponse for DbError {
     }
 }
 
-type Db = State<Arc<Config>>;
+/// What the database routes need, shared by the workers.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where the database is.
+    pub database: Config,
+    /// Connections each worker opens (at least 1); requests take them in turn.
+    pub connections: usize,
+}
+
+type Db = State<Arc<Settings>>;
 
 async fn plaintext() -> &'static str {
     "Hello, World!"
@@ -84,8 +93,8 @@ async fn cached_queries(State(c): Db, uri: Uri) -> Result<Json<Vec<World>>, DbEr
     Ok(Json(db::worker(&c).cached(n).await?))
 }
 
-/// The app's routes, on the database `config` names.
-pub fn app(config: Config) -> Router {
+/// The app's routes, on the database `settings` name.
+pub fn app(settings: Settings) -> Router {
     Router::new()
         .route("/plaintext", get(plaintext))
         .route("/json", get(json))
@@ -94,5 +103,5 @@ pub fn app(config: Config) -> Router {
         .route("/fortunes", get(fortunes))
         .route("/updates", get(updates))
         .route("/cached-queries", get(cached_queries))
-        .with_state(Arc::new(config))
+        .with_state(Arc::new(settings))
 }

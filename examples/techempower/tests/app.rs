@@ -34,6 +34,7 @@ both_drivers! {
     each_row_is_its_own_query_and_updates_are_written_back,
     fortunes_escape_a_script_inserted_at_run_time,
     a_database_restart_under_load_gives_503s_then_recovers,
+    each_worker_opens_its_connections_and_uses_them_in_turn,
 }
 
 const SCHEMA: &str = include_str!("../../../scripts/postgres/create-postgres.sql");
@@ -45,8 +46,13 @@ struct World {
     random_number: i32,
 }
 
-/// A cluster set up as scripts/postgres/start.sh sets one up, and the app serving it.
+/// A cluster set up as scripts/postgres/start.sh sets one up, and the app serving it with
+/// one connection per worker.
 fn start(driver: Driver) -> (TestCluster, TestServer) {
+    start_with(driver, 1)
+}
+
+fn start_with(driver: Driver, connections: usize) -> (TestCluster, TestServer) {
     let c = TestCluster::start().expect("throwaway cluster");
     c.psql(
         "postgres",
@@ -59,8 +65,12 @@ fn start(driver: Driver) -> (TestCluster, TestServer) {
     )
     .unwrap();
     c.psql("hello_world", SCHEMA).unwrap();
-    let config = c.config("benchmarkdbuser", "benchmarkdbpass", "hello_world");
-    let server = TestServer::with_driver(techempower::app(config), driver);
+    let database = c.config("benchmarkdbuser", "benchmarkdbpass", "hello_world");
+    let settings = techempower::Settings {
+        database,
+        connections,
+    };
+    let server = TestServer::with_driver(techempower::app(settings), driver);
     (c, server)
 }
 
@@ -288,6 +298,31 @@ fn fortunes_escape_a_script_inserted_at_run_time(driver: Driver) {
         html.matches("<tr>").count(),
         1 + 12 + 1 + 1,
         "header, 12 rows, the added one, 13"
+    );
+}
+
+fn each_worker_opens_its_connections_and_uses_them_in_turn(driver: Driver) {
+    let (c, server) = start_with(driver, 3);
+    // 40 connections: the kernel spreads them over both workers (a 2^-39 chance it does not).
+    for _ in 0..40 {
+        let worlds: Vec<World> = json_ok(&server, "/queries?queries=5");
+        check_worlds(&worlds, 5, "/queries?queries=5");
+    }
+    let sessions = |filter: &str| {
+        c.psql(
+            "postgres",
+            &format!(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE application_name = 'hiver-pg' AND datname = 'hello_world' {filter}"
+            ),
+        )
+        .unwrap()
+    };
+    assert_eq!(sessions(""), "6", "2 workers x 3 connections");
+    // Each of the six served some of the 40 requests: its last query is the world select.
+    assert_eq!(
+        sessions("AND query = 'SELECT id, randomnumber FROM world WHERE id = $1'"),
+        "6"
     );
 }
 
