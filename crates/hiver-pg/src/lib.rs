@@ -32,7 +32,7 @@
 //!
 //! | feature | default | what it enables |
 //! |---|---|---|
-//! | `test-cluster` | no | [`test_cluster`]: a throwaway PostgreSQL cluster (initdb in a temp dir, a free port) for tests |
+//! | `test-cluster` | no | `test_cluster`: a throwaway PostgreSQL cluster (initdb in a temp dir, a free port) for tests |
 
 mod client;
 mod config;
