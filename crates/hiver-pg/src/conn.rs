@@ -298,3 +298,92 @@ fn dispatch(shared: &Shared, rbuf: &mut BytesMut, scanned: &mut usize) -> Result
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::task::Waker;
+
+    use bytes::BufMut;
+
+    use super::*;
+
+    fn message(buf: &mut BytesMut, tag: u8, body: &[u8]) {
+        buf.put_u8(tag);
+        buf.put_i32(4 + body.len() as i32);
+        buf.put_slice(body);
+    }
+
+    fn answer(n: u8) -> BytesMut {
+        let mut a = BytesMut::new();
+        message(&mut a, b'2', b"");
+        message(&mut a, b'D', &[0, 1, 0, 0, 0, 1, n]);
+        message(&mut a, b'C', b"SELECT 1\0");
+        message(&mut a, b'Z', b"I");
+        a
+    }
+
+    fn take(response: &mut Response) -> Option<Result<BytesMut, Error>> {
+        let mut cx = Context::from_waker(Waker::noop());
+        match Pin::new(response).poll(&mut cx) {
+            Poll::Ready(r) => Some(r),
+            Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn answers_split_anywhere_reach_their_requests_in_order() {
+        let mut wire = BytesMut::new();
+        // A notice between answers belongs to the next one; the caller skips it.
+        message(&mut wire, b'N', b"SWARNING\0\0");
+        let notice = wire.len();
+        for n in 0..3 {
+            wire.extend_from_slice(&answer(n));
+        }
+        for chunk in [1, 2, 3, 5, 7, 64] {
+            let shared = Shared::new(Config::new());
+            let mut responses: Vec<_> = (0..3).map(|_| shared.push()).collect();
+            let (mut rbuf, mut scanned) = (BytesMut::new(), 0);
+            for piece in wire.chunks(chunk) {
+                rbuf.extend_from_slice(piece);
+                dispatch(&shared, &mut rbuf, &mut scanned).unwrap();
+            }
+            assert!(rbuf.is_empty() && shared.pending.borrow().is_empty());
+            for (n, r) in (0..3).zip(&mut responses) {
+                let got = take(r).expect("answered").unwrap();
+                let mut want = if n == 0 {
+                    wire[..notice].into()
+                } else {
+                    BytesMut::new()
+                };
+                want.extend_from_slice(&answer(n));
+                assert_eq!(got, want, "chunks of {chunk}, answer {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_incomplete_answer_waits_and_a_lost_connection_fails_it() {
+        let shared = Shared::new(Config::new());
+        let mut response = shared.push();
+        let wire = answer(7);
+        let (mut rbuf, mut scanned) = (BytesMut::from(&wire[..wire.len() - 1]), 0);
+        dispatch(&shared, &mut rbuf, &mut scanned).unwrap();
+        assert!(take(&mut response).is_none());
+        shared.fail_all(&closed("gone", None));
+        assert!(take(&mut response).unwrap().unwrap_err().is_closed());
+    }
+
+    #[test]
+    fn protocol_violations_are_errors_not_panics() {
+        let shared = Shared::new(Config::new());
+        let (mut rbuf, mut scanned) = (answer(1), 0);
+        let err = dispatch(&shared, &mut rbuf, &mut scanned).unwrap_err();
+        assert!(err.is_protocol(), "an answer nobody asked for: {err:?}");
+        let mut bad = BytesMut::new();
+        bad.put_u8(b'D');
+        bad.put_i32(2);
+        let _pending = shared.push();
+        let err = dispatch(&shared, &mut bad, &mut 0).unwrap_err();
+        assert!(err.is_protocol(), "a length under 4: {err:?}");
+    }
+}
