@@ -91,8 +91,18 @@ impl TestCluster {
             std::os::unix::fs::chown(&cluster.dir, Some(uid), Some(gid))?;
         }
         cluster.init()?;
-        cluster.start_server()?;
-        Ok(cluster)
+        // The free port can be taken by another test between the probe and the server's
+        // bind: then the server exits, and another port is tried.
+        let mut tries = 0;
+        loop {
+            match cluster.start_server() {
+                Err(_) if tries < 3 && cluster.server.is_none() => {
+                    tries += 1;
+                    cluster.port = free_port()?;
+                }
+                started => return started.map(|()| cluster),
+            }
+        }
     }
 
     fn command(&self, program: &str) -> Command {
@@ -199,6 +209,7 @@ impl TestCluster {
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
+                self.server = None;
                 return Err(other(format!(
                     "the server exited ({status}): {}",
                     self.log()
