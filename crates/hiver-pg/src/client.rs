@@ -277,10 +277,17 @@ impl Client {
         );
         if bound.is_err() {
             out.truncate(mark);
-            return Err(Error::new(Kind::Encode, "a parameter is too large to send"));
+            return Err(Error::new(
+                Kind::Encode,
+                "cannot encode Bind: too many parameters, or a value too large",
+            ));
         }
-        frontend::execute("", 0, &mut out)
-            .map_err(|e| Error::new(Kind::Encode, "execute").with_source(e))?;
+        // An unnamed portal cannot hold a NUL, so this cannot fail; if it did, the Bind is
+        // taken back so the stream stays whole.
+        if let Err(e) = frontend::execute("", 0, &mut out) {
+            out.truncate(mark);
+            return Err(Error::new(Kind::Encode, "cannot encode Execute").with_source(e));
+        }
         frontend::sync(&mut out);
         drop(out);
         Ok(self.shared.push())
