@@ -174,14 +174,7 @@ impl TcpStream {
             Ok(()) => {}
             Err(rustix::io::Errno::INPROGRESS | rustix::io::Errno::INTR) => {
                 match &core.driver {
-                    Driver::Uring(u) => {
-                        let op = PollOutOp {
-                            core: &core,
-                            key: u.submit_poll_out(fd.as_raw_fd()),
-                            done: false,
-                        };
-                        op.await?;
-                    }
+                    Driver::Uring(_) => poll_out(&core, fd.as_raw_fd()).await?,
                     Driver::Epoll(e) => {
                         // Registered for the edge that ends the connect, then forgotten:
                         // `new` registers the connected socket as every other.
@@ -328,14 +321,7 @@ impl TcpStream {
     /// Waits until the socket takes more data (after an `EAGAIN`).
     async fn writable(&mut self) -> io::Result<()> {
         match &self.core.driver {
-            Driver::Uring(u) => {
-                let op = PollOutOp {
-                    core: &self.core,
-                    key: u.submit_poll_out(self.fd.as_raw_fd()),
-                    done: false,
-                };
-                op.await.map(drop)
-            }
+            Driver::Uring(_) => poll_out(&self.core, self.fd.as_raw_fd()).await,
             Driver::Epoll(e) => {
                 e.clear(self.key, Interest::Write);
                 poll_fn(|cx| e.poll_ready(self.key, Interest::Write, cx)).await;
@@ -475,6 +461,20 @@ impl std::future::Future for SendOp<'_> {
         }
         res
     }
+}
+
+/// Waits on io_uring until `fd` is writable (the end of a `connect`, room in a full
+/// socket).
+async fn poll_out(core: &Rc<Core>, fd: std::os::fd::RawFd) -> io::Result<()> {
+    let Driver::Uring(u) = &core.driver else {
+        unreachable!("poll_out is only called on io_uring");
+    };
+    let op = PollOutOp {
+        core,
+        key: u.submit_poll_out(fd),
+        done: false,
+    };
+    op.await.map(drop)
 }
 
 /// Waits for a socket to become writable on io_uring (the end of a `connect`).

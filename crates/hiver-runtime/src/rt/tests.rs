@@ -86,9 +86,20 @@ both_drivers! {
 /// Runs `test` on a fresh runtime on `driver`, on a thread of its own, failing the test if
 /// it takes longer than `LIMIT` and passing a panic on.
 fn on(driver: Driver, test: impl FnOnce(Runtime) + Send + 'static) {
+    on_config(driver, 0, test);
+}
+
+/// Like `on`, with io_uring's provided-buffer ring cut to `buffers` (0: the default;
+/// epoll has no ring).
+fn on_config(driver: Driver, buffers: u16, test: impl FnOnce(Runtime) + Send + 'static) {
     let (done_tx, done_rx) = mpsc::channel();
     let worker = thread::spawn(move || {
-        let rt = Runtime::with_driver(driver)
+        let cfg = crate::driver::DriverConfig {
+            forced: Some(driver),
+            ring_buffers: buffers,
+            ..Default::default()
+        };
+        let rt = Runtime::with_config(&cfg)
             .unwrap_or_else(|e| panic!("{driver} runtime could not be set up: {e}"));
         assert_eq!(rt.driver(), driver);
         test(rt);
@@ -137,31 +148,6 @@ fn thread_cpu_time() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns = stat.split_whitespace().next()?.parse().ok()?;
     Some(Duration::from_nanos(ns))
-}
-
-/// Like `on`, with io_uring's provided-buffer ring cut to `buffers` (epoll has none).
-fn on_small_ring(driver: Driver, buffers: u16, test: impl FnOnce(Runtime) + Send + 'static) {
-    let (done_tx, done_rx) = mpsc::channel();
-    let worker = thread::spawn(move || {
-        let cfg = crate::driver::DriverConfig {
-            forced: Some(driver),
-            ring_buffers: buffers,
-            ..Default::default()
-        };
-        let rt = Runtime::with_config(&cfg)
-            .unwrap_or_else(|e| panic!("{driver} runtime could not be set up: {e}"));
-        test(rt);
-        let _ = done_tx.send(());
-    });
-    match done_rx.recv_timeout(LIMIT) {
-        Ok(()) => worker.join().expect("finished"),
-        Err(RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = worker.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        Err(RecvTimeoutError::Timeout) => panic!("the case hung on {driver} (over {LIMIT:?})"),
-    }
 }
 
 /// A client that writes `len` pattern bytes at once and closes (a thread; its writes
@@ -926,7 +912,7 @@ fn a_stream_nobody_reads_holds_a_bounded_share_of_the_ring(driver: Driver) {
 fn reads_go_on_without_spinning_when_the_ring_runs_dry(driver: Driver) {
     // Two buffers, and a first stream that takes both and is not read: the second stream
     // has no buffer left and must be read straight from its socket.
-    on_small_ring(driver, 2, |rt| {
+    on_config(driver, 2, |rt| {
         rt.block_on(async {
             let (listener, addr) = listener();
             const LEN: usize = 256 * 1024;
