@@ -158,15 +158,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-install_missing() {
-  local cmd=$1 package=$2
-  command -v "$cmd" >/dev/null && return 0
-  log "$cmd not found: installing $package with apt-get"
-  command -v apt-get >/dev/null || die "$cmd is missing and apt-get is not available"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
-}
-
 # The newest /usr/lib/postgresql/<version>/bin, installing Debian's postgresql if none.
 find_pg_bin() {
   local dir

@@ -1,9 +1,19 @@
 # shellcheck shell=bash
-# Helpers shared by bench/run.sh and bench/ssr.sh. Sourced, not run. The caller sets
+# Helpers shared by bench/run.sh, bench/ssr.sh and bench/db.sh. Sourced, not run. The caller sets
 # LOG_TAG (the prefix of its log lines) and WRK_THREADS, and owns `wrk_pid`.
 
 log() { printf '[%s %s] %s\n' "$LOG_TAG" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+# Installs `package` with apt-get when command `cmd` is missing.
+install_missing() {
+  local cmd=$1 package=$2
+  command -v "$cmd" >/dev/null && return 0
+  log "$cmd not found: installing $package with apt-get"
+  command -v apt-get >/dev/null || die "$cmd is missing and apt-get is not available"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
+}
 
 # Ends one process this script started, by its PID only: SIGTERM, then SIGKILL after 5 s.
 stop_pid() {

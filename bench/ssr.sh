@@ -110,15 +110,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-install_missing() {
-  local cmd=$1 package=$2
-  command -v "$cmd" >/dev/null && return 0
-  log "$cmd not found: installing $package with apt-get"
-  command -v apt-get >/dev/null || die "$cmd is missing and apt-get is not available"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
-}
-
 ensure_tools() {
   install_missing wrk wrk
   install_missing nginx nginx-light
