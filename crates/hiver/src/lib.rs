@@ -59,6 +59,7 @@
 //! |---|---|---|
 //! | (none) | | |
 
+pub mod encoding;
 pub mod extract;
 pub mod handler;
 mod json;
@@ -74,7 +75,7 @@ mod error;
 
 pub use bytes::Bytes;
 pub use error::Error;
-pub use hiver_http::{Body, ConnectionInfo, Http1Config, Request, Response};
+pub use hiver_http::{Body, ConnectionInfo, FileRegion, Http1Config, Request, Response};
 pub use hiver_runtime::{Driver, ServerHandle};
 pub use http;
 pub use json::Json;
