@@ -223,7 +223,10 @@ mod tests {
 
     #[test]
     fn the_servers_order_breaks_ties() {
-        assert_eq!(pick(Some("gzip, br, zstd"), &[Zstd, Brotli, Gzip]), Some(Zstd));
+        assert_eq!(
+            pick(Some("gzip, br, zstd"), &[Zstd, Brotli, Gzip]),
+            Some(Zstd)
+        );
         assert_eq!(pick(Some("gzip, br, zstd"), &[Gzip, Zstd]), Some(Gzip));
         assert_eq!(pick(Some("zstd;q=0.9, br"), &[Zstd, Brotli]), Some(Brotli));
     }
@@ -244,7 +247,10 @@ mod tests {
         assert_eq!(a.weight(Gzip), 300);
         assert_eq!(a.weight(Zstd), 200);
         assert_eq!(a.weight(Identity), 200);
-        assert_eq!(AcceptEncoding::from_headers(&HeaderMap::new()).weight(Gzip), 0);
+        assert_eq!(
+            AcceptEncoding::from_headers(&HeaderMap::new()).weight(Gzip),
+            0
+        );
     }
 
     #[test]
