@@ -1,6 +1,8 @@
 //! TechEmpower-style hello world: `GET /plaintext` and `GET /json`.
 //!
-//! Environment: `PORT` (default 3000), `WORKERS` (default: the available cores),
+//! Environment: `HOST` (default 127.0.0.1; `0.0.0.0` for every interface, an IPv6
+//! address or a host name work too), `PORT`
+//! (default 3000), `WORKERS` (default: the available cores),
 //! `HIVER_DRIVER` (`uring` or `epoll`; default: io_uring when the kernel allows it).
 
 use std::process::ExitCode;
@@ -55,7 +57,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut server = Server::bind(format!("127.0.0.1:{port}"));
+    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());
+    let addr = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let mut server = Server::bind(addr);
     if let Some(n) = workers {
         server = server.workers(n);
     }
