@@ -85,8 +85,8 @@ ensure_bun() {
 }
 
 # Exports RUSTY_V8_ARCHIVE for builds with hiver-ssr's `v8` feature: the caller's value, or
-# the library built from the v8 crate's sources in shared/v8 next to the repository (these
-# machines cannot download the prebuilt one). Dies naming where it looked.
+# a library built from the v8 crate's sources in shared/v8 next to the repository when one
+# is there; with neither, the v8 crate's build script downloads its prebuilt library.
 ensure_v8_archive() {
   if [ -z "${RUSTY_V8_ARCHIVE:-}" ]; then
     local candidate=$ROOT_DIR/../shared/v8/librusty_v8_release_x86_64-unknown-linux-gnu.a.gz
@@ -94,7 +94,8 @@ ensure_v8_archive() {
       RUSTY_V8_ARCHIVE=$(realpath "$candidate")
     fi
   fi
-  [ -n "${RUSTY_V8_ARCHIVE:-}" ] && [ -f "$RUSTY_V8_ARCHIVE" ] ||
-    die "no prebuilt V8 library: set RUSTY_V8_ARCHIVE (looked in ../shared/v8 next to the repository)"
-  export RUSTY_V8_ARCHIVE
+  if [ -n "${RUSTY_V8_ARCHIVE:-}" ]; then
+    [ -f "$RUSTY_V8_ARCHIVE" ] || die "RUSTY_V8_ARCHIVE=$RUSTY_V8_ARCHIVE is not a file"
+    export RUSTY_V8_ARCHIVE
+  fi
 }
