@@ -449,7 +449,6 @@ run_wrk() {
   [[ $p99 != - ]] || p99=""
 }
 
-record() { echo "$round,$1,$2,$3" >>"$CSV.partial"; }
 
 # VACUUM ANALYZE of both tables before each server, so each starts on a table without the
 # dead rows of the previous one's /updates (TechEmpower gives every framework a fresh
@@ -491,9 +490,6 @@ bench_server() {
   stop_server
 }
 
-lockver() {
-  awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/[^0-9.]/, ""); print; exit }' "$BENCH_DIR/Cargo.lock"
-}
 
 # The server settings that matter most here, as "name=value, …".
 pg_settings() {
@@ -530,47 +526,6 @@ commands() {
     echo "- $s: \`PORT=… WORKERS=$SERVER_WORKERS HOST=127.0.0.1 DATABASE_URL=… $([[ $driver == - ]] || echo "HIVER_DRIVER=$driver ")$(basename "$bin")\`"
   done
   echo "- load, per test: \`wrk -t$WRK_THREADS -c<connections> -d${WARMUP}s\` (warm-up, not counted), then \`wrk -t$WRK_THREADS -c<connections> -d${DURATION}s --latency http://127.0.0.1:<port><path>\`"
-}
-
-# Median per (server, metric) over the rounds, as "server metric median".
-medians() {
-  tail -n +2 "$CSV.partial" | awk -F, '$4 != "" { print $2, $3, $4 }' | sort -k1,1 -k2,2 -k3,3g |
-    awk '
-      function flush() { if (n) printf "%s %s %s\n", k1, k2, (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) }
-      $1 != k1 || $2 != k2 { flush(); k1 = $1; k2 = $2; n = 0 }
-      { v[++n] = $3 }
-      END { flush() }'
-}
-
-# One table for metric $1 (title $2): a row per test, a column per server, then for each
-# Hiver server its ratio to the best peer (the highest, or the lowest when $3 is "lower").
-table() {
-  awk -v servers="$SERVERS" -v metric="$1" -v title="$2" -v lower="${3:-}" \
-    -v tests="$(for spec in "${TESTS[@]}"; do echo "${spec%% *}"; done)" '
-    { m[$1 " " $2] = $3 }
-    function fmt(x) { return x == "" ? "n/a" : (x >= 100 ? sprintf("%.0f", x) : sprintf("%.3g", x)) }
-    function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "n/a" : sprintf("%.2f", a / b) }
-    END {
-      ns = split(servers, s, " "); nt = split(tests, t, "\n"); nh = 0; np = 0
-      for (i = 1; i <= ns; i++) if (s[i] ~ /^hiver/) h[++nh] = s[i]; else p[++np] = s[i]
-      head = "| " title (lower == "lower" ? " (lower is better)" : "") " |"; rule = "|---|"
-      for (i = 1; i <= ns; i++) { head = head " " s[i] " |"; rule = rule "---:|" }
-      if (np > 0) for (i = 1; i <= nh; i++) { head = head " " h[i] " ÷ best peer |"; rule = rule "---:|" }
-      print head; print rule
-      for (j = 1; j <= nt; j++) {
-        line = "| " t[j] " |"
-        for (i = 1; i <= ns; i++) line = line " " fmt(m[s[i] " " t[j] "." metric]) " |"
-        if (np > 0) {
-          best = ""
-          for (i = 1; i <= np; i++) {
-            v = m[p[i] " " t[j] "." metric]
-            if (v != "" && (best == "" || (lower == "lower" ? v < best : v > best))) best = v
-          }
-          for (i = 1; i <= nh; i++) line = line " " ratio(m[h[i] " " t[j] "." metric], best) " |"
-        }
-        print line
-      }
-    }' "$WORK_DIR/medians"
 }
 
 main() {

@@ -99,3 +99,57 @@ ensure_v8_archive() {
     export RUSTY_V8_ARCHIVE
   fi
 }
+
+# Result helpers shared by db.sh and files.sh. The caller sets CSV (results go to
+# $CSV.partial while the run lasts), SERVERS, TESTS (specs whose first word is the test's
+# name), WORK_DIR (medians land in $WORK_DIR/medians) and `round`.
+
+# Appends "round,server,metric,value" to the partial CSV.
+record() { echo "$round,$1,$2,$3" >>"$CSV.partial"; }
+
+# The version of crate $1 in bench/Cargo.lock (the first, or the first starting with $2).
+lockver() {
+  awk -v n="$1" -v p="${2:-}" '$0 == "name = \"" n "\"" { getline; gsub(/[^0-9.]/, ""); if (p == "" || index($0, p) == 1) { print; exit } }' "$BENCH_DIR/Cargo.lock"
+}
+
+# Median per (server, metric) over the rounds, as "server metric median" ("-" and empty
+# values, which mean "not measured", are left out).
+medians() {
+  tail -n +2 "$CSV.partial" | awk -F, '$4 != "" && $4 != "-" { print $2, $3, $4 }' | sort -k1,1 -k2,2 -k3,3g |
+    awk '
+      function flush() { if (n) printf "%s %s %s\n", k1, k2, (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) }
+      $1 != k1 || $2 != k2 { flush(); k1 = $1; k2 = $2; n = 0 }
+      { v[++n] = $3 }
+      END { flush() }'
+}
+
+# One table for metric $1 (title $2): a row per test, a column per server, then for each
+# Hiver server its ratio to the best peer (the highest, or the lowest when $3 is "lower").
+table() {
+  awk -v servers="$SERVERS" -v metric="$1" -v title="$2" -v lower="${3:-}" \
+    -v tests="$(for spec in "${TESTS[@]}"; do echo "${spec%% *}"; done)" '
+    { m[$1 " " $2] = $3 }
+    function fmt(x) { return x == "" ? "n/a" : (x >= 100 ? sprintf("%.0f", x) : sprintf("%.3g", x)) }
+    function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "n/a" : sprintf("%.2f", a / b) }
+    END {
+      ns = split(servers, s, " "); nt = split(tests, t, "\n"); nh = 0; np = 0
+      for (i = 1; i <= ns; i++) if (s[i] ~ /^hiver/) h[++nh] = s[i]; else p[++np] = s[i]
+      head = "| " title (lower == "lower" ? " (lower is better)" : "") " |"; rule = "|---|"
+      for (i = 1; i <= ns; i++) { head = head " " s[i] " |"; rule = rule "---:|" }
+      if (np > 0) for (i = 1; i <= nh; i++) { head = head " " h[i] " ÷ best peer |"; rule = rule "---:|" }
+      print head; print rule
+      for (j = 1; j <= nt; j++) {
+        line = "| " t[j] " |"
+        for (i = 1; i <= ns; i++) line = line " " fmt(m[s[i] " " t[j] "." metric]) " |"
+        if (np > 0) {
+          best = ""
+          for (i = 1; i <= np; i++) {
+            v = m[p[i] " " t[j] "." metric]
+            if (v != "" && (best == "" || (lower == "lower" ? v < best : v > best))) best = v
+          }
+          for (i = 1; i <= nh; i++) line = line " " ratio(m[h[i] " " t[j] "." metric], best) " |"
+        }
+        print line
+      }
+    }' "$WORK_DIR/medians"
+}

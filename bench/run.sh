@@ -440,8 +440,8 @@ perf_stop() {
   done < <(perf_counts "$WORK_DIR/perf.csv")
 }
 
-# Rows go to a .partial file that becomes the CSV only when every round has finished.
-record() { echo "$round,$1,$2,$3" >>"$CSV.partial"; }
+# Rows go (record, from lib.sh) to a .partial file that becomes the CSV only when every
+# round has finished.
 
 bench_server() {
   local name=$1 port=$2 rss spec test path conns script before after cpu_s
@@ -601,11 +601,6 @@ ssr_section() {
 }
 
 versions() {
-  local lock=$BENCH_DIR/Cargo.lock
-  # The locked version of crate $1 (the first, or the first starting with $2).
-  lockver() {
-    awk -v n="$1" -v p="${2:-}" '$0 == "name = \"" n "\"" { getline; gsub(/[^0-9.]/, ""); if (p == "" || index($0, p) == 1) { print; exit } }' "$lock"
-  }
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
   echo "- rustc: $(rustc --version)"
@@ -619,16 +614,6 @@ versions() {
     echo "- counters: $(perf --version 2>/dev/null || echo "no perf"), kernel.perf_event_paranoid=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null)$([[ $PERF_OK -eq 1 ]] || echo " (perf could not count: per-request cells are \"-\")")"
   fi
   echo "- settings: SECTIONS=\"$SECTIONS\" ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP LATENCY_DURATION=$LATENCY_DURATION IDLE_CONNS=$IDLE_CONNS SERVER_WORKERS=$SERVER_WORKERS SERVERS=\"$SERVERS\""
-}
-
-# Median per (server, metric) over the rounds, as "server metric median".
-medians() {
-  tail -n +2 "$CSV.partial" | awk -F, '$4 != "" && $4 != "-" { print $2, $3, $4 }' | sort -k1,1 -k2,2 -k3,3g |
-    awk '
-      function flush() { if (n) printf "%s %s %s\n", key1, key2, (n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) }
-      $1 != key1 || $2 != key2 { flush(); key1 = $1; key2 = $2; n = 0 }
-      { v[++n] = $3 }
-      END { flush() }'
 }
 
 # The metrics of the tables, in order, for the sections that ran.
