@@ -1,4 +1,7 @@
-//! Request tracing: a `tracing` span per request, request ids, and an access log line.
+//! Request tracing: a `tracing` span per request, request ids, and access logs.
+//!
+//! For an access log in a fixed format (text or JSON lines, to `tracing` or a file) use
+//! [`AccessLog`]; [`TraceLayer`] is for spans that events logged by handlers inherit.
 //!
 //! [`TraceLayer`] gives every request it wraps:
 //!
@@ -52,8 +55,10 @@ use crate::middleware::Layer;
 use crate::routing::Route;
 use crate::{Request, Response};
 
+mod access_log;
 mod request_id;
 
+pub use access_log::{ACCESS_TARGET, AccessLog, AccessLogError, AccessLogFormat};
 pub use request_id::{MAX_REQUEST_ID_LEN, RequestId, RequestIdRejection, X_REQUEST_ID};
 
 /// The target of the per-request events, for filtering.
