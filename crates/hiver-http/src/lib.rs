@@ -65,6 +65,8 @@
 mod body;
 pub mod codec;
 mod config;
+#[cfg(feature = "http-body")]
+mod http_body_impl;
 pub mod pool;
 mod proto;
 mod serve;

@@ -53,11 +53,9 @@
 //!
 //! # Feature flags
 //!
-//! Hiver has no optional features yet: everything above is always compiled.
-//!
 //! | feature | default | what it enables |
 //! |---|---|---|
-//! | (none) | | |
+//! | `tower` | yes | [`tower`]: tower layers (tower-http's, say) around routes; `Body` implements `http_body::Body` |
 
 pub mod encoding;
 pub mod extract;
@@ -69,6 +67,8 @@ pub mod response;
 pub mod routing;
 mod serve;
 pub mod test;
+#[cfg(feature = "tower")]
+pub mod tower;
 pub mod trace;
 
 mod error;
