@@ -37,8 +37,8 @@
 //!
 //! tower-http's `TimeoutLayer` and tower's `timeout`, `rate_limit` and `buffer` need
 //! tokio's timer or tasks, which Hiver's runtime does not provide: inside a Hiver route
-//! they fail at run time. Use Hiver's own timeouts ([`Http1Config`](crate::Http1Config))
-//! instead.
+//! they fail at run time. Use [`middleware::Timeout`](crate::middleware::Timeout) (and the
+//! connection timeouts of [`Http1Config`](crate::Http1Config)) instead.
 
 use std::any::Any;
 use std::convert::Infallible;

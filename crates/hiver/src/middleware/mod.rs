@@ -1,5 +1,9 @@
 //! Middleware: code that runs around handlers, seeing every request and response.
 //!
+//! Ready-made: [`Timeout`], [`AccessLog`], [`trace::TraceLayer`](crate::trace::TraceLayer),
+//! the metrics layer ([`Metrics::layer`](crate::metrics::Metrics::layer)) and, with the
+//! `tower` feature, any tower layer through `hiver::tower::TowerLayer`.
+//!
 //! A middleware is a [`Layer`]: it wraps a [`Route`] (the handler, with everything inside
 //! it) into a new `Route`. Write one from an async function with [`from_fn`] (or
 //! [`from_fn_with_state`]), or implement [`Layer`] yourself.
@@ -57,8 +61,11 @@ use crate::routing::Route;
 use crate::routing::route::ResponseFuture;
 
 mod from_fn;
+mod timeout;
 
+pub use crate::trace::AccessLog;
 pub use from_fn::{FromFnLayer, FromFnWithStateLayer, from_fn, from_fn_with_state};
+pub use timeout::Timeout;
 
 /// Wraps a [`Route`] in extra behaviour; see the [module docs](self) for order.
 ///
