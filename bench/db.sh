@@ -57,6 +57,7 @@
 # Environment (all optional):
 #   ROUNDS=3 DURATION=5 WARMUP=1 WRK_THREADS=1 SERVER_WORKERS=2 BASE_PORT=19300
 #   SERVERS="hiver-uring hiver-epoll actix-pg may-minihttp-pg"
+#   ONLY             test names' prefixes, e.g. ONLY="queries20 updates20" (default: all)
 #   TECHEMPOWER_BIN  Hiver's app binary (default: see above)
 #   DATABASE_URL DB_SOURCE=auto|script|own PG_PORT   see "Database"
 # Rounds alternate the servers, the order rotating each round (A B C, B C A, …), after a
@@ -103,6 +104,17 @@ TESTS=(
   "cached100_c64 /cached-queries?count=100 64"
   "cached100_c256 /cached-queries?count=100 256"
 )
+# ONLY="queries20 updates20": just the tests whose names start with one of these words.
+if [[ -n ${ONLY:-} ]]; then
+  kept=()
+  for spec in "${TESTS[@]}"; do
+    for word in $ONLY; do
+      if [[ $spec == "$word"* ]]; then kept+=("$spec"); break; fi
+    done
+  done
+  [[ ${#kept[@]} -gt 0 ]] || { echo "ONLY=$ONLY matches no test" >&2; exit 2; }
+  TESTS=("${kept[@]}")
+fi
 
 server_pid=""        # the one server running now, started by this script; stop_server ends it
 wrk_pid=""           # the wrk run in progress, waited for so Ctrl-C is seen at once
@@ -520,7 +532,7 @@ versions() {
 
 commands() {
   local s bin driver
-  echo "- command: \`ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP WRK_THREADS=$WRK_THREADS SERVER_WORKERS=$SERVER_WORKERS SERVERS=\"$SERVERS\" bash bench/db.sh\`"
+  echo "- command: \`${ONLY:+ONLY=\"$ONLY\" }ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP WRK_THREADS=$WRK_THREADS SERVER_WORKERS=$SERVER_WORKERS SERVERS=\"$SERVERS\" bash bench/db.sh\`"
   for s in $SERVERS; do
     read -r bin driver <<<"$(server_command "$s")"
     echo "- $s: \`PORT=… WORKERS=$SERVER_WORKERS HOST=127.0.0.1 DATABASE_URL=… $([[ $driver == - ]] || echo "HIVER_DRIVER=$driver ")$(basename "$bin")\`"
