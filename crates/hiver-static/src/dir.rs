@@ -1,6 +1,7 @@
 //! [`ServeDir`]: every file under a root directory.
 
 use std::future::{Ready, ready};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -128,7 +129,7 @@ impl ServeDir {
         let candidate = root.join(&relative);
         let meta = match inside(root, &candidate) {
             Ok(meta) => meta,
-            Err(res) => return res,
+            Err(e) => return respond::io_error(&candidate, &e),
         };
         if meta.is_dir() {
             return self.directory(method, path, &candidate, headers);
@@ -153,19 +154,19 @@ impl ServeDir {
                 respond::file(&self.inner.options, Some(root), &index, method, headers)
             }
             Ok(_) => respond::not_found(),
-            Err(res) => res,
+            Err(e) => respond::io_error(&index, &e),
         }
     }
 }
 
 /// The metadata of `path` when it resolves (symbolic links followed) to a path under
-/// `root`; else the response to send.
-fn inside(root: &Path, path: &Path) -> Result<std::fs::Metadata, Response> {
-    let canonical = std::fs::canonicalize(path).map_err(|e| respond::io_error(path, &e))?;
+/// `root`; one outside is as good as missing.
+fn inside(root: &Path, path: &Path) -> io::Result<std::fs::Metadata> {
+    let canonical = std::fs::canonicalize(path)?;
     if !canonical.starts_with(root) {
-        return Err(respond::not_found());
+        return Err(io::ErrorKind::NotFound.into());
     }
-    std::fs::metadata(&canonical).map_err(|e| respond::io_error(path, &e))
+    std::fs::metadata(&canonical)
 }
 
 /// `307` to the directory's path with a slash, as a relative reference (`./name/`), so
