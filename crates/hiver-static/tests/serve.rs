@@ -27,6 +27,7 @@ both_drivers!(
     big_file_is_intact,
     single_file,
     missing_files,
+    nested_fallback_and_construction_errors,
 );
 
 fn server(driver: Driver) -> (Fixture, TestServer) {
@@ -377,4 +378,26 @@ fn missing_files(driver: Driver) {
     assert_eq!(server.get("/assets/nope.txt").send().status(), 404);
     assert_eq!(server.get("/assets/plain.txt/x").send().status(), 404);
     assert_eq!(server.get("/nope").send().status(), 404);
+}
+
+fn nested_fallback_and_construction_errors(driver: Driver) {
+    let fixture = Fixture::new();
+    let dir = hiver_static::ServeDir::new(&fixture.root).unwrap();
+    let app = hiver::Router::new().nest("/static", hiver::Router::new().fallback(dir));
+    let server = TestServer::with_driver(app, driver);
+    let res = server.get("/static/docs/page.html").send();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text(), "<p>page</p>");
+    assert_eq!(server.get("/static/%2e%2e/secret.txt").send().status(), 404);
+    let missing = fixture.root.join("missing");
+    let e = hiver_static::ServeDir::new(&missing).unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+    assert!(
+        e.to_string().contains(&missing.display().to_string()),
+        "{e}"
+    );
+    let e = hiver_static::ServeDir::new(fixture.root.join("plain.txt")).unwrap_err();
+    assert!(e.is_not_a_directory(), "{e}");
+    let e = hiver_static::ServeFile::new(fixture.root.join("docs")).unwrap_err();
+    assert!(e.is_not_a_file(), "{e}");
 }
