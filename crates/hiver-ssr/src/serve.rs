@@ -67,7 +67,7 @@ mod watch;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hiver::extract::Path as RouteParams;
@@ -172,7 +172,15 @@ impl Ssr {
             router = router.route(&pattern, get(handler));
         }
         for asset in &self.inner.assets {
-            router = router.route(&asset.url, get(asset.file.clone()));
+            let (file, inner) = (asset.file.clone(), self.inner.clone());
+            let handler = move |req: Request| {
+                let res = file.serve(req.method(), req.headers());
+                if res.status() == http::StatusCode::NOT_MODIFIED {
+                    inner.counters.not_modified.fetch_add(1, Ordering::Relaxed);
+                }
+                std::future::ready(res)
+            };
+            router = router.route(&asset.url, get(handler));
         }
         router
     }
