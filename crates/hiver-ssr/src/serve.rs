@@ -67,13 +67,12 @@ mod watch;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hiver::extract::Path as RouteParams;
 use hiver::routing::get;
 use hiver::{Request, Router};
-use http::HeaderMap;
 use http::header::HeaderValue;
 
 pub use builder::SsrBuilder;
@@ -122,7 +121,7 @@ pub(crate) struct Inner {
     /// Builds pages off the HTTP workers.
     pub(crate) finisher: Finisher,
     pub(crate) routes: Vec<Arc<PageRoute>>,
-    /// Client files served under the asset base, read at build time.
+    /// Client files served from disk under the asset base, checked at build time.
     pub(crate) assets: Vec<Asset>,
     /// The bundle `reload` re-reads; `None` when built from an existing pool alone.
     pub(crate) bundle_path: Option<PathBuf>,
@@ -172,15 +171,14 @@ impl Ssr {
             };
             router = router.route(&pattern, get(handler));
         }
-        for (index, asset) in self.inner.assets.iter().enumerate() {
-            let inner = self.inner.clone();
-            let handler = move |headers: HeaderMap| {
-                let inner = inner.clone();
-                async move {
-                    let page = &inner.assets[index].page;
-                    let immutable = HeaderValue::from_static(assets::IMMUTABLE);
-                    handler::answer(page, &headers, immutable, &inner)
+        for asset in &self.inner.assets {
+            let (file, inner) = (asset.file.clone(), self.inner.clone());
+            let handler = move |req: Request| {
+                let res = file.serve(req.method(), req.headers());
+                if res.status() == http::StatusCode::NOT_MODIFIED {
+                    inner.counters.not_modified.fetch_add(1, Ordering::Relaxed);
                 }
+                std::future::ready(res)
             };
             router = router.route(&asset.url, get(handler));
         }

@@ -2,6 +2,7 @@
 //! `cargo run --release -p storefront` needs no configuration.
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -123,6 +124,9 @@ impl std::error::Error for ConfigError {}
 /// The demo's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// `HOST` (default `127.0.0.1`): the address to listen on. Anything but a loopback
+    /// address exposes the unguarded `POST /admin/purge` to the network.
+    pub host: IpAddr,
     /// `PORT` (default 3000; 0 picks a free port, logged at start).
     pub port: u16,
     /// `WORKERS` (default: one per available core).
@@ -132,7 +136,8 @@ pub struct Config {
     /// `STOREFRONT_ENGINE` (`quickjs` or `v8`; default v8 when built with the `v8` feature,
     /// else quickjs).
     pub engine: Engine,
-    /// `STOREFRONT_DIST` (default: this package's `web/dist`), holding `<framework>/`.
+    /// The directory holding `<framework>/server.js`: `STOREFRONT_DIST` if set, else the
+    /// first of [`dist_candidates`] that holds the chosen build.
     pub dist: PathBuf,
     /// `STOREFRONT_CACHE` (`on`, the default, or `off`): `off` marks every page route
     /// no-store, so every request renders (for measuring renders, e.g. `bench/ssr.sh`).
@@ -169,6 +174,14 @@ impl Config {
                 })
                 .transpose()
         };
+        let host = match lookup("HOST") {
+            None => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            Some(v) => v.parse().map_err(|_| {
+                ConfigError(format!(
+                    "HOST must be an IP address (127.0.0.1, ::1, 0.0.0.0), got {v:?}"
+                ))
+            })?,
+        };
         let port = match number("PORT")? {
             None => 3000,
             Some(p) => u16::try_from(p)
@@ -186,10 +199,12 @@ impl Config {
             Some(v) => v.parse()?,
             None => Engine::default(),
         };
-        let dist = lookup("STOREFRONT_DIST").map_or_else(default_dist, PathBuf::from);
+        let explicit = lookup("STOREFRONT_DIST").map(PathBuf::from);
+        let dist = find_dist(explicit.as_deref(), &dist_candidates(), framework)?;
         let cache = switch(&lookup, "STOREFRONT_CACHE", true)?;
         let watch = switch(&lookup, "STOREFRONT_WATCH", false)?;
         Ok(Config {
+            host,
             port,
             workers,
             framework,
@@ -228,10 +243,63 @@ fn switch(
     }
 }
 
-/// `web/dist` next to this package's manifest, so the binary works from any directory of
-/// this checkout.
-pub fn default_dist() -> PathBuf {
+/// `web/dist` in this package's source tree (a compile-time path): the last place
+/// looked, so `cargo run` works from any directory of the checkout.
+pub fn source_dist() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("web/dist")
+}
+
+/// Where the build is looked for when `STOREFRONT_DIST` is not set, in order: beside the
+/// binary (`<exe dir>/web/dist`, `<exe dir>/dist`), in the working directory (`web/dist`,
+/// `examples/storefront/web/dist`), then [`source_dist`].
+pub fn dist_candidates() -> Vec<PathBuf> {
+    let mut candidates = Vec::new();
+    let exe = std::env::current_exe().ok();
+    if let Some(dir) = exe.as_deref().and_then(Path::parent) {
+        candidates.push(dir.join("web/dist"));
+        candidates.push(dir.join("dist"));
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        candidates.push(cwd.join("web/dist"));
+        candidates.push(cwd.join("examples/storefront/web/dist"));
+    }
+    candidates.push(source_dist());
+    candidates
+}
+
+/// The build directory: `explicit` (from `STOREFRONT_DIST`) when given, which must hold
+/// `<framework>/server.js`, else the first of `candidates` that does.
+///
+/// # Errors
+///
+/// `explicit` lacks the build, or no candidate has it; the message names every place
+/// looked.
+pub fn find_dist(
+    explicit: Option<&Path>,
+    candidates: &[PathBuf],
+    framework: Framework,
+) -> Result<PathBuf, ConfigError> {
+    let has_build = |dir: &Path| dir.join(framework.name()).join("server.js").is_file();
+    if let Some(dir) = explicit {
+        if has_build(dir) {
+            return Ok(dir.to_owned());
+        }
+        return Err(ConfigError(format!(
+            "STOREFRONT_DIST={} has no {framework} build ({}/server.js is missing)",
+            dir.display(),
+            framework.name()
+        )));
+    }
+    if let Some(dir) = candidates.iter().find(|dir| has_build(dir)) {
+        return Ok(dir.clone());
+    }
+    let looked: Vec<String> = candidates.iter().map(|d| d.display().to_string()).collect();
+    Err(ConfigError(format!(
+        "no {framework} build found (<dist>/{}/server.js); looked in: {}. Set STOREFRONT_DIST \
+         or run `npm run build` in examples/storefront/web",
+        framework.name(),
+        looked.join(", ")
+    )))
 }
 
 #[cfg(test)]
@@ -250,6 +318,7 @@ mod tests {
     fn defaults_need_no_environment() {
         let c = config(&[]).expect("defaults are valid");
         assert_eq!(c.port, 3000);
+        assert_eq!(c.host, IpAddr::V4(Ipv4Addr::LOCALHOST));
         assert_eq!(c.workers, None);
         assert_eq!(c.framework, Framework::Preact);
         assert!(c.cache);
@@ -259,24 +328,104 @@ mod tests {
 
     #[test]
     fn variables_override_the_defaults() {
+        let dist = source_dist();
         let c = config(&[
+            ("HOST", "::1"),
             ("PORT", "0"),
             ("WORKERS", "3"),
             ("STOREFRONT_FRAMEWORK", "react"),
-            ("STOREFRONT_DIST", "/srv/dist"),
+            (
+                "STOREFRONT_DIST",
+                dist.to_str().expect("a UTF-8 checkout path"),
+            ),
             ("STOREFRONT_CACHE", "off"),
             ("STOREFRONT_WATCH", "on"),
         ])
         .expect("valid");
+        assert_eq!(c.host, "::1".parse::<IpAddr>().unwrap());
         assert_eq!(c.port, 0);
         assert!(!c.cache);
         assert!(c.watch);
         assert_eq!(c.workers, Some(3));
-        assert_eq!(c.build_dir(), PathBuf::from("/srv/dist/react"));
+        assert_eq!(c.build_dir(), dist.join("react"));
+    }
+
+    /// A scratch directory, removed on drop.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Self {
+            let dir =
+                std::env::temp_dir().join(format!("storefront-dist-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+
+        /// `<self>/<sub>/preact/server.js`.
+        fn with_build(&self, sub: &str) -> PathBuf {
+            let dist = self.0.join(sub);
+            std::fs::create_dir_all(dist.join("preact")).unwrap();
+            std::fs::write(dist.join("preact/server.js"), "").unwrap();
+            dist
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn dist_is_the_first_candidate_with_the_build() {
+        let scratch = Scratch::new("first");
+        let empty = scratch.0.join("empty");
+        let second = scratch.with_build("second");
+        let third = scratch.with_build("third");
+        let candidates = [empty, second.clone(), third];
+        let found = find_dist(None, &candidates, Framework::Preact).unwrap();
+        assert_eq!(found, second);
+    }
+
+    #[test]
+    fn explicit_dist_wins_and_must_hold_the_build() {
+        let scratch = Scratch::new("explicit");
+        let explicit = scratch.with_build("explicit");
+        let other = scratch.with_build("other");
+        let found = find_dist(
+            Some(&explicit),
+            std::slice::from_ref(&other),
+            Framework::Preact,
+        )
+        .unwrap();
+        assert_eq!(found, explicit);
+        let e = find_dist(Some(&other), &[], Framework::React).unwrap_err();
+        assert!(e.to_string().contains("STOREFRONT_DIST"), "{e}");
+        assert!(e.to_string().contains("react/server.js"), "{e}");
+    }
+
+    #[test]
+    fn missing_dist_names_every_place_looked() {
+        let scratch = Scratch::new("missing");
+        let candidates = [scratch.0.join("a"), scratch.0.join("b")];
+        let e = find_dist(None, &candidates, Framework::Preact).unwrap_err();
+        for dir in &candidates {
+            assert!(e.to_string().contains(&dir.display().to_string()), "{e}");
+        }
+    }
+
+    #[test]
+    fn candidates_end_with_the_source_tree() {
+        let candidates = dist_candidates();
+        assert_eq!(candidates.last(), Some(&source_dist()));
+        assert!(candidates.len() >= 3, "{candidates:?}");
     }
 
     #[test]
     fn bad_values_are_reported_by_name() {
+        let e = config(&[("HOST", "localhost")]).expect_err("not an address");
+        assert!(e.to_string().contains("HOST"), "{e}");
         let e = config(&[("PORT", "70000")]).expect_err("too large");
         assert!(e.to_string().contains("PORT"), "{e}");
         let e = config(&[("WORKERS", "two")]).expect_err("not a number");

@@ -1,4 +1,5 @@
-//! `storefront`: serves the demo on 127.0.0.1 (see the library docs for the environment).
+//! `storefront`: serves the demo on `HOST` (127.0.0.1 by default; see the library docs for
+//! the environment).
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -32,7 +33,14 @@ fn main() -> ExitCode {
 
 fn run(config: &Config) -> Result<(), Box<dyn std::error::Error>> {
     let app = storefront::build(config)?;
-    let mut server = Server::bind(("127.0.0.1", config.port))
+    if !config.host.is_loopback() {
+        tracing::warn!(
+            host = %config.host,
+            "HOST is not a loopback address: the unguarded POST /admin/purge is reachable \
+             from the network"
+        );
+    }
+    let mut server = Server::bind((config.host, config.port))
         .metrics(&app.metrics)
         .handle_signals(true);
     if let Some(n) = config.workers {

@@ -252,3 +252,44 @@ fn serves_over_tcp_on_epoll() {
 fn serves_over_tcp_on_io_uring() {
     serves_over_tcp(Driver::IoUring);
 }
+
+/// The favicon browsers ask for on the first page, and the client assets' precompressed
+/// siblings, over a real socket.
+fn favicon_and_compressed_assets_over_tcp(driver: Driver) {
+    let app = storefront("preact");
+    let asset = app
+        .ssr
+        .asset_paths()
+        .find(|p| p.ends_with(".js"))
+        .expect("a client script")
+        .to_owned();
+    let server = TestServer::with_driver(app.router, driver);
+    let res = server.get("/favicon.ico").send();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.header("content-type"), Some("image/x-icon"));
+    let on_disk = std::fs::read(storefront::config::source_dist().join("favicon.ico")).unwrap();
+    assert_eq!(res.bytes(), on_disk);
+    let etag = res.header("etag").expect("an ETag").to_owned();
+    let res = server
+        .get("/favicon.ico")
+        .header("if-none-match", etag.as_str())
+        .send();
+    assert_eq!(res.status(), 304);
+    let res = server
+        .get(&asset)
+        .header("accept-encoding", "br, gzip")
+        .send();
+    assert_eq!(res.status(), 200, "{asset}");
+    assert_eq!(res.header("content-encoding"), Some("br"), "{asset}");
+    assert_eq!(res.header("vary"), Some("accept-encoding"), "{asset}");
+}
+
+#[test]
+fn favicon_and_compressed_assets_over_tcp_on_epoll() {
+    favicon_and_compressed_assets_over_tcp(Driver::Epoll);
+}
+
+#[test]
+fn favicon_and_compressed_assets_over_tcp_on_io_uring() {
+    favicon_and_compressed_assets_over_tcp(Driver::IoUring);
+}

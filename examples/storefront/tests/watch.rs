@@ -17,7 +17,7 @@ fn copied_dist(name: &str) -> PathBuf {
     let dist = std::env::temp_dir().join(format!("storefront-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dist);
     copy_dir(
-        &storefront::config::default_dist().join("preact"),
+        &storefront::config::source_dist().join("preact"),
         &dist.join("preact"),
     );
     dist

@@ -2,12 +2,15 @@
 //   dist/<fw>/server.js              classic script (IIFE) defining globalThis.render
 //   dist/<fw>/assets/*.js, *.css     browser ESM with hashed names
 //   dist/<fw>/.vite/manifest.json    Vite-format manifest written from esbuild's metafile
+//   dist/<fw>/assets/*.br, *.gz      precompressed siblings of the text assets
+//   dist/favicon.ico                 copied from public/
 // Usage: node build.mjs            (npm run build)
 import * as esbuild from "esbuild";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { precompress } from "./precompress.mjs";
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -107,9 +110,11 @@ async function buildFramework(fw) {
   const manifest = manifestFrom(client, outdir);
   mkdirSync(path.join(outdir, ".vite"), { recursive: true });
   writeFileSync(path.join(outdir, ".vite", "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  precompress(path.join(outdir, "assets"));
   for (const [file, meta] of Object.entries({ ...server.outputs, ...client.outputs })) {
     console.log(`${fw}: ${file} ${(meta.bytes / 1024).toFixed(1)} KiB`);
   }
 }
 
 for (const fw of FRAMEWORKS) await buildFramework(fw);
+copyFileSync(path.join(ROOT, "public", "favicon.ico"), path.join(ROOT, "dist", "favicon.ico"));

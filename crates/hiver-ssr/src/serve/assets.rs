@@ -1,27 +1,23 @@
-//! The client build's files, read into memory at start-up and served with immutable
-//! caching (Vite puts a content hash in every file name).
+//! The client build's files, served from disk by [`hiver_static::ServeFile`]: `ETag`s,
+//! 304s, ranges, precompressed siblings (`main-abc123.js.br`, `.zst`, `.gz`) and
+//! immutable caching (Vite puts a content hash in every file name), with `sendfile(2)`
+//! bodies.
 
 use std::path::{Component, Path};
 
-use bytes::Bytes;
-use http::HeaderValue;
-use http::header::CONTENT_TYPE;
+use hiver_static::ServeFile;
 use serde_json::Value;
 
 use super::error::SsrError;
-use crate::cache::{Compression, Page};
 
-/// `Cache-Control` of every asset: its name changes whenever its content does.
-pub(crate) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-
-/// One servable asset: its URL path and the page (body, encodings, ETags) answering it.
+/// One servable asset: its URL path and the file service answering it.
 #[derive(Debug, Clone)]
 pub(crate) struct Asset {
     pub(crate) url: String,
-    pub(crate) page: Page,
+    pub(crate) file: ServeFile,
 }
 
-/// Reads every file the manifest names (`file`, `css`, `assets` of every chunk) from
+/// Checks every file the manifest names (`file`, `css`, `assets` of every chunk) in
 /// `dist`, to be served under `base` (a path such as `/` or `/static/`).
 pub(crate) fn load(manifest_json: &str, dist: &Path, base: &str) -> Result<Vec<Asset>, SsrError> {
     let chunks: serde_json::Map<String, Value> = serde_json::from_str(manifest_json)
@@ -40,15 +36,15 @@ pub(crate) fn load(manifest_json: &str, dist: &Path, base: &str) -> Result<Vec<A
     files
         .into_iter()
         .map(|file| {
-            read(dist, file).map(|page| Asset {
+            serve_file(dist, file).map(|file_service| Asset {
                 url: format!("{base}/{file}"),
-                page,
+                file: file_service,
             })
         })
         .collect()
 }
 
-fn read(dist: &Path, file: &str) -> Result<Page, SsrError> {
+fn serve_file(dist: &Path, file: &str) -> Result<ServeFile, SsrError> {
     let relative = Path::new(file);
     if !relative
         .components()
@@ -59,58 +55,23 @@ fn read(dist: &Path, file: &str) -> Result<Page, SsrError> {
         )));
     }
     let path = dist.join(relative);
-    let bytes = std::fs::read(&path).map_err(|e| SsrError::asset(&path, e))?;
-    let (content_type, compressible) = content_type(file);
-    let compression = if compressible {
-        Compression::default().brotli_quality(9)
-    } else {
-        Compression::none()
-    };
-    Ok(Page::builder(Bytes::from(bytes))
-        .header(CONTENT_TYPE, HeaderValue::from_static(content_type))
-        .compression(compression)
-        .build())
-}
-
-/// The `Content-Type` for a file name, and whether compressing it pays.
-pub(crate) fn content_type(file: &str) -> (&'static str, bool) {
-    let ext = file.rsplit_once('.').map_or("", |(_, ext)| ext);
-    match ext.to_ascii_lowercase().as_str() {
-        "js" | "mjs" => ("text/javascript; charset=utf-8", true),
-        "css" => ("text/css; charset=utf-8", true),
-        "html" => ("text/html; charset=utf-8", true),
-        "json" | "map" => ("application/json", true),
-        "svg" => ("image/svg+xml", true),
-        "txt" => ("text/plain; charset=utf-8", true),
-        "wasm" => ("application/wasm", true),
-        "woff2" => ("font/woff2", false),
-        "woff" => ("font/woff", false),
-        "ttf" => ("font/ttf", true),
-        "otf" => ("font/otf", true),
-        "png" => ("image/png", false),
-        "jpg" | "jpeg" => ("image/jpeg", false),
-        "gif" => ("image/gif", false),
-        "webp" => ("image/webp", false),
-        "avif" => ("image/avif", false),
-        "ico" => ("image/x-icon", true),
-        _ => ("application/octet-stream", false),
-    }
+    // The manifest only names content-hashed files: every one is immutable, whatever
+    // the length of its hash.
+    ServeFile::builder(&path)
+        .immutable_if(|_| true)
+        .build()
+        .map_err(|e| {
+            let error = match std::fs::metadata(&path) {
+                Err(io) => io,
+                Ok(_) => std::io::Error::other(e.to_string()),
+            };
+            SsrError::asset(&path, error)
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn content_types() {
-        assert_eq!(
-            content_type("a/main-1.js").0,
-            "text/javascript; charset=utf-8"
-        );
-        assert_eq!(content_type("x.CSS").0, "text/css; charset=utf-8");
-        assert_eq!(content_type("f.woff2"), ("font/woff2", false));
-        assert_eq!(content_type("noext").0, "application/octet-stream");
-    }
 
     #[test]
     fn paths_must_stay_inside_dist() {
@@ -121,5 +82,12 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn missing_files_are_asset_errors() {
+        let json = r#"{"m": {"file": "assets/nope-12345678.js"}}"#;
+        let err = load(json, Path::new("."), "/").unwrap_err();
+        assert!(err.is_asset(), "{err}");
     }
 }

@@ -141,6 +141,11 @@ impl SsrBuilder {
     }
 
     /// Whether the router serves the manifest's files (default true, for path bases).
+    /// They are served from disk by `hiver_static::ServeFile`: `ETag`, 304, ranges,
+    /// `Cache-Control: public, max-age=31536000, immutable`, and the precompressed
+    /// siblings the build wrote next to them (`app-1a2b.js.br`, `.zst`, `.gz`), chosen
+    /// by `Accept-Encoding`. Nothing is compressed at request time: without siblings the
+    /// files go out as they are.
     pub fn serve_assets(mut self, serve: bool) -> Self {
         self.serve_assets = serve;
         self

@@ -152,7 +152,7 @@ fn respond(inner: &Inner, route: &PageRoute, served: &Served, request: &HeaderMa
 }
 
 /// The response for `page`: 304 when `If-None-Match` matches, else the negotiated coding.
-/// Shared by pages and assets.
+/// Every page goes out through it.
 pub(crate) fn answer(
     page: &Page,
     request: &HeaderMap,
