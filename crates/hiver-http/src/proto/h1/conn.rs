@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::Instant;
 
-use hiver_runtime::{Connection, time};
+use hiver_runtime::time;
 use http::header::CONNECTION;
 use http::{HeaderMap, Method, StatusCode};
 
@@ -46,13 +46,14 @@ enum Step {
 }
 
 impl<S: Service> Conn<S> {
-    pub(crate) fn new(conn: Connection, service: Rc<S>, config: Rc<Http1Config>) -> Self {
+    pub(crate) fn new(transport: Transport, service: Rc<S>, config: Rc<Http1Config>) -> Self {
+        let (peer_addr, local_addr) = transport.addrs();
         let info = ConnectionInfo {
-            peer_addr: conn.peer_addr(),
-            local_addr: conn.local_addr(),
+            peer_addr,
+            local_addr,
         };
         Conn {
-            transport: Transport::new(conn, config.keep_alive_timeout()),
+            transport,
             outbox: Outbox::new(),
             service,
             config,
