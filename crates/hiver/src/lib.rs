@@ -69,6 +69,8 @@ pub mod response;
 pub mod routing;
 mod serve;
 pub mod test;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod trace;
 
 mod error;
