@@ -32,7 +32,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use hiver_http::rustls;
+/// The TLS library, for [`TlsConfig::server_config`] and for clients in tests.
+pub use hiver_http::rustls;
 use rustls::crypto::CryptoProvider;
 use rustls::server::{ClientHello, ResolvesServerCert, ServerConfig};
 use rustls::sign::CertifiedKey;
