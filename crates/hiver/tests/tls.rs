@@ -180,8 +180,7 @@ fn h2_only_client_refused(driver: Driver) {
         f.handle.local_addr(),
         client_config(&[&f.pair.der], &[b"h2"]),
     )
-    .err()
-    .expect("the handshake must fail");
+    .expect_err("the handshake must fail");
     let tls_err = err
         .get_ref()
         .and_then(|e| e.downcast_ref::<rustls::Error>())
@@ -267,7 +266,7 @@ fn reload_keeps_connections(driver: Driver) {
 fn bad_reload_keeps_certificate(driver: Driver) {
     let f = Fixture::start(driver);
     let addr = f.handle.local_addr();
-    replace(&f.config.cert_path().to_path_buf(), b"not a certificate");
+    replace(f.config.cert_path(), b"not a certificate");
     let err = f.config.reload().unwrap_err();
     assert_eq!(err.kind(), TlsErrorKind::NoCertificate);
     let mut b = connect(addr, f.client()).unwrap();
@@ -275,10 +274,7 @@ fn bad_reload_keeps_certificate(driver: Driver) {
     assert_eq!(fetch(&mut b, "/").unwrap().text(), "hello over tls");
     // A key that does not match the new certificate is refused as well.
     let other = pair();
-    replace(
-        &f.config.cert_path().to_path_buf(),
-        other.cert_pem.as_bytes(),
-    );
+    replace(f.config.cert_path(), other.cert_pem.as_bytes());
     let err = f.config.reload().unwrap_err();
     assert_eq!(err.kind(), TlsErrorKind::KeyMismatch);
     let b = connect(addr, f.client()).unwrap();
