@@ -60,8 +60,8 @@
 //!
 //! # Feature flags
 //!
-//! - `tls` (off by default): [`serve_tls_connection`], HTTPS on the same
-//!   loop with rustls (ring provider); [`rustls`] is re-exported for its
+//! - `tls` (off by default): `serve_tls_connection`, HTTPS on the same
+//!   loop with rustls (ring provider); `rustls` is re-exported for its
 //!   configuration.
 
 mod body;

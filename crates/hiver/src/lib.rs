@@ -19,6 +19,7 @@
 //!   method and status, and the handler that serves `/metrics`.
 //! - [`trace`](mod@trace): a `tracing` span per request, request ids
 //!   (`X-Request-Id`), one access-log line per request.
+//! - `tls` (feature `tls`): HTTPS from PEM files, reloaded on `SIGHUP`.
 //! - [`Server`] / [`serve`]: start the workers; [`test`](mod@test): in-process client and real test
 //!   server.
 //!
@@ -53,11 +54,9 @@
 //!
 //! # Feature flags
 //!
-//! Hiver has no optional features yet: everything above is always compiled.
-//!
 //! | feature | default | what it enables |
 //! |---|---|---|
-//! | (none) | | |
+//! | `tls` | off | [`tls`]: HTTPS with rustls (ring provider), [`Server::tls`], certificate reload (`SIGHUP`) |
 
 pub mod encoding;
 pub mod extract;

@@ -15,6 +15,8 @@ use rustls::{ServerConfig, ServerConnection};
 use super::{Fill, READ_BUF, Transport, read_socket, write_socket};
 use crate::FileRegion;
 
+/// The most plaintext moved into the read buffer at a time.
+const MAX_PLAINTEXT_READ: usize = 32 * 1024;
 /// How much of a file body is read, encrypted and sent at a time.
 const FILE_CHUNK: usize = 64 * 1024;
 
@@ -88,7 +90,9 @@ impl Transport {
         loop {
             let tls = self.tls.as_deref_mut().expect("a TLS transport");
             let start = self.buf.len();
-            let spare = self.buf.capacity() - start;
+            // Zeroed before the session fills it (no unsafe here); a record
+            // holds at most 16 KiB, so only that much is worth offering.
+            let spare = (self.buf.capacity() - start).min(MAX_PLAINTEXT_READ);
             self.buf.resize(start + spare, 0);
             let read = tls.conn.reader().read(&mut self.buf[start..]);
             match read {
