@@ -56,7 +56,7 @@
 //!
 //! | feature | default | what it enables |
 //! |---|---|---|
-//! | `tls` | off | [`tls`]: HTTPS with rustls (ring provider), [`Server::tls`], certificate reload (`SIGHUP`) |
+//! | `tls` | off | the `tls` module: HTTPS with rustls (ring provider), `Server::tls`, certificate reload (`SIGHUP`) |
 
 pub mod encoding;
 pub mod extract;
