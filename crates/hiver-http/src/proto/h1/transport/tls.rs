@@ -4,7 +4,7 @@
 //! parser reads as on a plain socket. Outgoing plaintext is encrypted into
 //! one buffer and leaves in one write per batch.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,7 +14,10 @@ use rustls::{ServerConfig, ServerConnection};
 
 use super::{Fill, READ_BUF, Transport, read_socket, write_socket};
 use crate::FileRegion;
+use hiver_runtime::net::advance;
 
+/// The most pieces handed to the session at a time.
+const TLS_IOVECS: usize = 64;
 /// The most plaintext moved into the read buffer at a time.
 const MAX_PLAINTEXT_READ: usize = 32 * 1024;
 /// How much of a file body is read, encrypted and sent at a time.
@@ -179,11 +182,36 @@ impl Transport {
     }
 
     /// `write` on a TLS connection: encrypts `pieces` and writes the records.
+    /// The pieces go to the session together, so that small ones (a head
+    /// and its body, pipelined responses) share records.
     pub(super) async fn write_tls(&mut self, mut pieces: Vec<Bytes>) -> Option<Vec<Bytes>> {
-        for piece in &pieces {
-            if !self.encrypt(piece).await {
+        let mut stuck = false;
+        loop {
+            let tls = self.tls.as_deref_mut().expect("a TLS transport");
+            let mut slices = [IoSlice::new(&[]); TLS_IOVECS];
+            let mut count = 0;
+            for (slot, piece) in slices
+                .iter_mut()
+                .zip(pieces.iter().filter(|p| !p.is_empty()))
+            {
+                *slot = IoSlice::new(piece);
+                count += 1;
+            }
+            if count == 0 {
+                break;
+            }
+            let n = tls.conn.writer().write_vectored(&slices[..count]).ok()?;
+            if n > 0 {
+                advance(&mut pieces, n);
+                stuck = false;
+                continue;
+            }
+            // The session's outgoing buffer is full: write it out. Full
+            // again right after means the session takes nothing at all.
+            if stuck || !self.flush_tls().await {
                 return None;
             }
+            stuck = true;
         }
         if !self.flush_tls().await {
             return None;
