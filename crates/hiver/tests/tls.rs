@@ -283,6 +283,8 @@ fn bad_reload_keeps_certificate(driver: Driver) {
 
 fn graceful_shutdown_drains(driver: Driver) {
     let f = Fixture::start(driver);
+    let mut idle = f.connect();
+    assert_eq!(fetch(&mut idle, "/").unwrap().text(), "hello over tls");
     let mut tls = f.connect();
     write!(tls, "GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
     tls.flush().unwrap();
@@ -291,9 +293,11 @@ fn graceful_shutdown_drains(driver: Driver) {
     let res = read_response(&mut tls).unwrap();
     assert_eq!(res.text(), "slow");
     assert!(res.head.contains("connection: close"), "{}", res.head);
-    // Then close_notify: a clean end of stream.
+    // Then close_notify: a clean end of stream (an abrupt one is an error).
     let mut rest = Vec::new();
     assert_eq!(tls.read_to_end(&mut rest).unwrap(), 0);
+    // The idle connection is closed with close_notify too.
+    assert_eq!(idle.read_to_end(&mut rest).unwrap(), 0);
 }
 
 /// Generates `<name>_uring` and `<name>_epoll` from `fn <name>(driver: Driver)`.

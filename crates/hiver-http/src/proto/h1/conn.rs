@@ -41,6 +41,9 @@ enum Step {
     Continue,
     /// Write what is queued, then close gracefully.
     Close,
+    /// Close a connection that owes nothing (idle timeout, shutdown while
+    /// idle), with whatever goodbye the transport has.
+    Idle,
     /// The connection is broken: drop it.
     Abort,
 }
@@ -63,8 +66,10 @@ impl<S: Service> Conn<S> {
     }
 
     pub(crate) async fn run(mut self) {
-        if self.serve().await == Step::Close && self.flush().await {
-            self.transport.linger().await;
+        match self.serve().await {
+            Step::Close if self.flush().await => self.transport.linger().await,
+            Step::Idle => self.transport.close_idle().await,
+            _ => {}
         }
     }
 
@@ -136,7 +141,7 @@ impl<S: Service> Conn<S> {
             self.head_started = None;
         }
         if idle && self.transport.shutdown().is_triggered() {
-            return Err(Step::Abort);
+            return Err(Step::Idle);
         }
         let now = time::now();
         let deadline = if idle {
@@ -161,6 +166,7 @@ impl<S: Service> Conn<S> {
                 );
                 Err(Step::Close)
             }
+            Fill::TimedOut | Fill::Shutdown if idle => Err(Step::Idle),
             Fill::TimedOut | Fill::Closed | Fill::Shutdown => Err(Step::Abort),
         }
     }

@@ -169,6 +169,15 @@ impl Transport {
         true
     }
 
+    /// Says goodbye on a connection closed while idle: a TLS `close_notify`
+    /// (nothing on a plain socket, which the drop closes).
+    pub(super) async fn close_idle(&mut self) {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            self.close_notify().await;
+        }
+    }
+
     /// Closes the write side (after a TLS `close_notify`), then drains the
     /// read side for a moment: a close with unread input makes the kernel
     /// send a reset, which can destroy the response (an error status,
