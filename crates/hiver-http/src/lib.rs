@@ -60,7 +60,9 @@
 //!
 //! # Feature flags
 //!
-//! None: the crate has no optional features.
+//! - `tls` (off by default): `serve_tls_connection`, HTTPS on the same
+//!   loop with rustls (ring provider); `rustls` is re-exported for its
+//!   configuration.
 
 mod body;
 pub mod codec;
@@ -75,7 +77,12 @@ mod service;
 pub use body::{Body, BodyInner, BodyStream, BoxError, FileRegion};
 pub use config::{Http1Config, Http1ConfigBuilder};
 pub use http;
+/// The TLS library of [`serve_tls_connection`], for its configuration.
+#[cfg(feature = "tls")]
+pub use rustls;
 pub use serve::serve_connection;
+#[cfg(feature = "tls")]
+pub use serve::serve_tls_connection;
 pub use service::{Request, Response, Service};
 
 /// The two ends of the TCP connection a request arrived on; the connection

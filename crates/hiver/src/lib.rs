@@ -19,6 +19,7 @@
 //!   method and status, and the handler that serves `/metrics`.
 //! - [`trace`](mod@trace): a `tracing` span per request, request ids
 //!   (`X-Request-Id`), one access-log line per request.
+//! - `tls` (feature `tls`): HTTPS from PEM files, reloaded on `SIGHUP`.
 //! - [`Server`] / [`serve`]: start the workers; [`test`](mod@test): in-process client and real test
 //!   server.
 //!
@@ -55,7 +56,8 @@
 //!
 //! | feature | default | what it enables |
 //! |---|---|---|
-//! | `tower` | yes | [`tower`]: tower layers (tower-http's, say) around routes; `Body` implements `http_body::Body` |
+//! | `tower` | yes | the `tower` module: tower layers (tower-http's, say) around routes; `Body` implements `http_body::Body` |
+//! | `tls` | off | the `tls` module: HTTPS with rustls (ring provider), `Server::tls`, certificate reload (`SIGHUP`) |
 
 pub mod encoding;
 pub mod extract;
@@ -69,6 +71,8 @@ mod serve;
 pub mod test;
 #[cfg(feature = "tower")]
 pub mod tower;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod trace;
 
 mod error;

@@ -46,6 +46,9 @@ pub struct Server {
     http1: Http1Config,
     /// Told the driver and worker count once the workers run (`None`: no registry).
     metrics: Option<Metrics>,
+    /// HTTPS instead of plain HTTP.
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::TlsConfig>,
 }
 
 impl Server {
@@ -61,6 +64,8 @@ impl Server {
             handle_signals: None,
             http1: Http1Config::default(),
             metrics: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
@@ -81,6 +86,18 @@ impl Server {
     /// HTTP/1.1 limits and timeouts (default: [`Http1Config::default`]).
     pub fn http1(mut self, config: Http1Config) -> Self {
         self.http1 = config;
+        self
+    }
+
+    /// Serves HTTPS with `config` instead of plain HTTP (feature `tls`): each
+    /// connection's TLS handshake must complete within the HTTP/1.1
+    /// `header_read_timeout`. With signals handled, `SIGHUP` reloads the
+    /// certificate and key from their files ([`TlsConfig::reload`](crate::tls::TlsConfig::reload));
+    /// the handler stays registered after the server stops, except after
+    /// [`run`](Server::run), which removes it.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: crate::tls::TlsConfig) -> Self {
+        self.tls = Some(config);
         self
     }
 
@@ -138,10 +155,29 @@ impl Server {
     /// As [`start`](Server::start), and [`Error::is_runtime`] if a worker stopped with an
     /// error.
     pub fn run(self, router: Router) -> Result<(), Error> {
+        #[cfg(feature = "tls")]
+        let tls = match self.handle_signals {
+            Some(false) => None,
+            _ => self.tls.clone(),
+        };
         let handle = self.start_with(router, true)?;
-        handle
+        #[cfg(feature = "tls")]
+        let reload = match tls {
+            Some(tls) => Some(crate::tls::reload_on_sighup(tls).map_err(|e| {
+                handle.shutdown();
+                let _ = handle.wait();
+                Error::runtime("cannot handle SIGHUP", e)
+            })?),
+            None => None,
+        };
+        let res = handle
             .wait()
-            .map_err(|e| Error::runtime("server stopped with an error", e))
+            .map_err(|e| Error::runtime("server stopped with an error", e));
+        #[cfg(feature = "tls")]
+        if let Some(reload) = reload {
+            reload.close();
+        }
+        res
     }
 
     fn start_with(self, router: Router, signals_default: bool) -> Result<ServerHandle, Error> {
@@ -152,6 +188,21 @@ impl Server {
             .handle_signals(self.handle_signals.unwrap_or(signals_default));
         let service = router.into_service();
         let http1 = self.http1;
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            // `run` registers SIGHUP itself, after the start, to remove it at the end.
+            let sighup = !signals_default && self.handle_signals == Some(true);
+            let handle = start_tls(
+                &self.addr_text,
+                &addrs,
+                runtime,
+                service,
+                http1,
+                tls.clone(),
+                sighup,
+            )?;
+            return Ok(started(handle, self.metrics.as_ref()));
+        }
         let handle = runtime
             .listen(&addrs[..], move |_worker| {
                 let service = Rc::new(service.clone());
@@ -159,16 +210,7 @@ impl Server {
                 move |conn| serve_connection(conn, service.clone(), http1.clone())
             })
             .map_err(|e| classify(&self.addr_text, e))?;
-        tracing::info!(
-            addr = %handle.local_addr(),
-            driver = %handle.driver(),
-            workers = handle.workers(),
-            "hiver serving"
-        );
-        if let Some(metrics) = &self.metrics {
-            metrics.record_server(&handle);
-        }
-        Ok(handle)
+        Ok(started(handle, self.metrics.as_ref()))
     }
 
     /// Reports a bad `HIVER_DRIVER` as a configuration error (the runtime would report it
@@ -179,6 +221,58 @@ impl Server {
         }
         check_driver_value(std::env::var_os(DRIVER_ENV))
     }
+}
+
+/// `Server::start_with` for HTTPS.
+#[cfg(feature = "tls")]
+fn start_tls(
+    addr_text: &str,
+    addrs: &[SocketAddr],
+    runtime: Builder,
+    service: crate::routing::RouterService,
+    http1: Http1Config,
+    tls: crate::tls::TlsConfig,
+    sighup: bool,
+) -> Result<ServerHandle, Error> {
+    let server_config = tls.server_config();
+    let handle = runtime
+        .listen(addrs, move |_worker| {
+            let service = Rc::new(service.clone());
+            let http1 = Rc::new(http1.clone());
+            let server_config = server_config.clone();
+            move |conn| {
+                hiver_http::serve_tls_connection(
+                    conn,
+                    server_config.clone(),
+                    service.clone(),
+                    http1.clone(),
+                )
+            }
+        })
+        .map_err(|e| classify(addr_text, e))?;
+    if sighup {
+        // Lives until the process ends (see `Server::tls`).
+        if let Err(e) = crate::tls::reload_on_sighup(tls) {
+            handle.shutdown();
+            let _ = handle.wait();
+            return Err(Error::runtime("cannot handle SIGHUP", e));
+        }
+    }
+    Ok(handle)
+}
+
+/// Logs the start and tells the metrics.
+fn started(handle: ServerHandle, metrics: Option<&Metrics>) -> ServerHandle {
+    tracing::info!(
+        addr = %handle.local_addr(),
+        driver = %handle.driver(),
+        workers = handle.workers(),
+        "hiver serving"
+    );
+    if let Some(metrics) = metrics {
+        metrics.record_server(&handle);
+    }
+    handle
 }
 
 /// Validates a `HIVER_DRIVER` value; unset or empty means "auto". Pure, for tests.

@@ -1,14 +1,17 @@
 //! TechEmpower-style hello world: `GET /plaintext` and `GET /json`.
 //!
 //! Environment: `HOST` (default 127.0.0.1; `0.0.0.0` for every interface, an IPv6
-//! address or a host name work too), `PORT`
-//! (default 3000), `WORKERS` (default: the available cores),
-//! `HIVER_DRIVER` (`uring` or `epoll`; default: io_uring when the kernel allows it).
+//! address or a host name work too), `PORT` (default 3000), `WORKERS` (default: the
+//! available cores), `HIVER_DRIVER` (`uring` or `epoll`; default: io_uring when the
+//! kernel allows it), `TLS_CERT` and `TLS_KEY` (PEM certificate chain and private key,
+//! both or neither: HTTPS instead of HTTP; `SIGHUP` reloads them).
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use hiver::response::Json;
 use hiver::routing::get;
+use hiver::tls::TlsConfig;
 use hiver::{Router, Server};
 use serde::Serialize;
 
@@ -44,6 +47,19 @@ fn env_number(name: &str) -> Result<Option<usize>, String> {
     }
 }
 
+/// The certificate and key files from `TLS_CERT` and `TLS_KEY`: both or neither.
+fn tls_files(
+    cert: Option<OsString>,
+    key: Option<OsString>,
+) -> Result<Option<(OsString, OsString)>, String> {
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some((cert, key))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err("TLS_CERT is set but TLS_KEY is not: set both or neither".into()),
+        (None, Some(_)) => Err("TLS_KEY is set but TLS_CERT is not: set both or neither".into()),
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -53,6 +69,20 @@ fn main() -> ExitCode {
     let (port, workers) = match (env_number("PORT"), env_number("WORKERS")) {
         (Ok(p), Ok(w)) => (p.unwrap_or(3000), w),
         (Err(e), _) | (_, Err(e)) => {
+            eprintln!("hello: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let tls = match tls_files(std::env::var_os("TLS_CERT"), std::env::var_os("TLS_KEY")) {
+        Ok(Some((cert, key))) => match TlsConfig::from_pem_files(cert, key) {
+            Ok(config) => Some(config),
+            Err(e) => {
+                eprintln!("hello: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Ok(None) => None,
+        Err(e) => {
             eprintln!("hello: {e}");
             return ExitCode::from(2);
         }
@@ -67,6 +97,9 @@ fn main() -> ExitCode {
     if let Some(n) = workers {
         server = server.workers(n);
     }
+    if let Some(tls) = tls {
+        server = server.tls(tls);
+    }
     match server.run(app()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -79,6 +112,17 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use hiver::test::TestClient;
+
+    #[test]
+    fn tls_files_both_or_neither() {
+        let f = |c: Option<&str>, k: Option<&str>| {
+            super::tls_files(c.map(Into::into), k.map(Into::into))
+        };
+        assert_eq!(f(None, None), Ok(None));
+        assert_eq!(f(Some("c"), Some("k")), Ok(Some(("c".into(), "k".into()))));
+        assert!(f(Some("c"), None).unwrap_err().contains("TLS_KEY is not"));
+        assert!(f(None, Some("k")).unwrap_err().contains("TLS_CERT is not"));
+    }
 
     #[test]
     fn plaintext_and_json_answer_like_techempower() {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::Instant;
 
-use hiver_runtime::{Connection, time};
+use hiver_runtime::time;
 use http::header::CONNECTION;
 use http::{HeaderMap, Method, StatusCode};
 
@@ -41,18 +41,22 @@ enum Step {
     Continue,
     /// Write what is queued, then close gracefully.
     Close,
+    /// Close a connection that owes nothing (idle timeout, shutdown while
+    /// idle), with whatever goodbye the transport has.
+    Idle,
     /// The connection is broken: drop it.
     Abort,
 }
 
 impl<S: Service> Conn<S> {
-    pub(crate) fn new(conn: Connection, service: Rc<S>, config: Rc<Http1Config>) -> Self {
+    pub(crate) fn new(transport: Transport, service: Rc<S>, config: Rc<Http1Config>) -> Self {
+        let (peer_addr, local_addr) = transport.addrs();
         let info = ConnectionInfo {
-            peer_addr: conn.peer_addr(),
-            local_addr: conn.local_addr(),
+            peer_addr,
+            local_addr,
         };
         Conn {
-            transport: Transport::new(conn, config.keep_alive_timeout()),
+            transport,
             outbox: Outbox::new(),
             service,
             config,
@@ -62,8 +66,10 @@ impl<S: Service> Conn<S> {
     }
 
     pub(crate) async fn run(mut self) {
-        if self.serve().await == Step::Close && self.flush().await {
-            self.transport.linger().await;
+        match self.serve().await {
+            Step::Close if self.flush().await => self.transport.linger().await,
+            Step::Idle => self.transport.close_idle().await,
+            _ => {}
         }
     }
 
@@ -135,7 +141,7 @@ impl<S: Service> Conn<S> {
             self.head_started = None;
         }
         if idle && self.transport.shutdown().is_triggered() {
-            return Err(Step::Abort);
+            return Err(Step::Idle);
         }
         let now = time::now();
         let deadline = if idle {
@@ -160,6 +166,7 @@ impl<S: Service> Conn<S> {
                 );
                 Err(Step::Close)
             }
+            Fill::TimedOut | Fill::Shutdown if idle => Err(Step::Idle),
             Fill::TimedOut | Fill::Closed | Fill::Shutdown => Err(Step::Abort),
         }
     }

@@ -12,6 +12,7 @@ mod outbox;
 mod transport;
 
 pub(crate) use conn::Conn;
+pub(crate) use transport::Transport;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,10 @@
 //! The socket side of a connection: the read buffer, timed reads and writes, and the
 //! graceful close. Knows nothing of HTTP.
+//!
+//! With the `tls` feature a transport may carry a TLS session: ciphertext is
+//! read from the socket and decrypted into the same read buffer, plaintext is
+//! encrypted on its way out. The plain path is untouched by it (one branch on
+//! an `Option`).
 
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
@@ -45,7 +50,7 @@ pub(super) enum Fill {
 }
 
 /// A connection's socket, its read buffer and its one timer.
-pub(super) struct Transport {
+pub(crate) struct Transport {
     /// The socket; dropping it closes the socket and frees the worker's slot.
     conn: Connection,
     /// Bytes read and not yet consumed; request heads and Content-Length
@@ -58,10 +63,13 @@ pub(super) struct Transport {
     shutdown: Shutdown,
     /// How long one write may go without progress.
     write_timeout: Duration,
+    /// The TLS session, if the connection is HTTPS.
+    #[cfg(feature = "tls")]
+    tls: Option<Box<tls::Session>>,
 }
 
 impl Transport {
-    pub(super) fn new(conn: Connection, write_timeout: Duration) -> Self {
+    pub(crate) fn new(conn: Connection, write_timeout: Duration) -> Self {
         let shutdown = conn.shutdown().clone();
         Transport {
             conn,
@@ -69,7 +77,14 @@ impl Transport {
             sleep: sleep(write_timeout),
             shutdown,
             write_timeout,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
+    }
+
+    /// The socket's two ends.
+    pub(crate) fn addrs(&self) -> (std::net::SocketAddr, std::net::SocketAddr) {
+        (self.conn.peer_addr(), self.conn.local_addr())
     }
 
     pub(super) fn shutdown(&self) -> &Shutdown {
@@ -99,55 +114,35 @@ impl Transport {
         if self.buf.capacity() - self.buf.len() < MIN_READ_SPACE {
             self.buf.reserve(READ_CHUNK);
         }
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return self.read_tls(deadline, idle).await;
+        }
         self.sleep.reset(deadline);
         let shutdown = idle.then_some(&self.shutdown);
-        // Cancel-safe: a read cut short by the timer or shutdown loses nothing.
-        let read = self.conn.stream_mut().read(&mut self.buf);
-        match race(read, &mut self.sleep, shutdown).await {
-            Wake::Done(Ok(0)) => Fill::Closed,
-            Wake::Done(Ok(_)) => Fill::Data,
-            Wake::Done(Err(e)) => {
-                tracing::trace!(error = %e, "read failed");
-                Fill::Closed
-            }
-            Wake::TimedOut => Fill::TimedOut,
-            Wake::Shutdown => Fill::Shutdown,
-        }
+        read_socket(&mut self.conn, &mut self.buf, &mut self.sleep, shutdown).await
     }
 
     /// Writes all of `pieces` in as few vectored writes as the socket
     /// allows, each of which must make progress within the write timeout.
     /// Gives the emptied vector back, or `None` if the connection is broken
     /// or stalled.
-    pub(super) async fn write(&mut self, mut pieces: Vec<Bytes>) -> Option<Vec<Bytes>> {
-        let mut left: usize = pieces.iter().map(Bytes::len).sum();
-        while left > 0 {
-            self.sleep.reset(time::now() + self.write_timeout);
-            let write = self.conn.stream_mut().write_vectored(pieces);
-            match race(write, &mut self.sleep, None).await {
-                Wake::Done((Ok(n), back)) if n > 0 => {
-                    pieces = back;
-                    advance(&mut pieces, n);
-                    left -= n;
-                }
-                Wake::Done((res, _)) => {
-                    tracing::trace!(result = ?res, "write failed");
-                    return None;
-                }
-                Wake::TimedOut | Wake::Shutdown => {
-                    tracing::trace!("write stalled");
-                    return None;
-                }
-            }
+    pub(super) async fn write(&mut self, pieces: Vec<Bytes>) -> Option<Vec<Bytes>> {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return self.write_tls(pieces).await;
         }
-        pieces.clear();
-        Some(pieces)
+        write_socket(&mut self.conn, &mut self.sleep, self.write_timeout, pieces).await
     }
 
-    /// Sends `region` with `sendfile(2)`, each send making progress within
-    /// the write timeout; `false` if the connection is broken or stalled, or
-    /// the file ended early.
+    /// Sends `region` (with `sendfile(2)` on a plain socket), each send
+    /// making progress within the write timeout; `false` if the connection is
+    /// broken or stalled, or the file ended early.
     pub(super) async fn send_file(&mut self, region: &FileRegion) -> bool {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return self.send_file_tls(region).await;
+        }
         use std::os::fd::AsFd;
         let (mut offset, mut left) = (region.offset(), region.len());
         while left > 0 {
@@ -174,11 +169,28 @@ impl Transport {
         true
     }
 
-    /// Closes the write side, then drains the read side for a moment: a
-    /// close with unread input makes the kernel send a reset, which can
-    /// destroy the response (an error status, typically) before the client
-    /// reads it.
+    /// Says goodbye on a connection closed while idle: a TLS `close_notify`
+    /// (nothing on a plain socket, which the drop closes).
+    pub(super) async fn close_idle(&mut self) {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            self.close_notify().await;
+        }
+    }
+
+    /// Closes the write side (after a TLS `close_notify`), then drains the
+    /// read side for a moment: a close with unread input makes the kernel
+    /// send a reset, which can destroy the response (an error status,
+    /// typically) before the client reads it.
     pub(super) async fn linger(&mut self) {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            if !self.close_notify().await {
+                return;
+            }
+            // What the client still sends is drained as it comes, undecrypted.
+            self.tls = None;
+        }
         if self.conn.stream().shutdown_write().is_err() {
             return;
         }
@@ -192,6 +204,60 @@ impl Transport {
             drained += self.buf.len();
         }
     }
+}
+
+/// Reads what the socket has into `buf`, until `sleep` fires or (when given)
+/// shutdown begins. Cancel-safe: a read cut short loses nothing.
+async fn read_socket(
+    conn: &mut Connection,
+    buf: &mut BytesMut,
+    sleep: &mut Sleep,
+    shutdown: Option<&Shutdown>,
+) -> Fill {
+    let read = conn.stream_mut().read(buf);
+    match race(read, sleep, shutdown).await {
+        Wake::Done(Ok(0)) => Fill::Closed,
+        Wake::Done(Ok(_)) => Fill::Data,
+        Wake::Done(Err(e)) => {
+            tracing::trace!(error = %e, "read failed");
+            Fill::Closed
+        }
+        Wake::TimedOut => Fill::TimedOut,
+        Wake::Shutdown => Fill::Shutdown,
+    }
+}
+
+/// Writes all of `pieces` in as few vectored writes as the socket allows,
+/// each of which must make progress within `timeout`. Gives the emptied
+/// vector back, or `None` if the connection is broken or stalled.
+async fn write_socket(
+    conn: &mut Connection,
+    sleep: &mut Sleep,
+    timeout: Duration,
+    mut pieces: Vec<Bytes>,
+) -> Option<Vec<Bytes>> {
+    let mut left: usize = pieces.iter().map(Bytes::len).sum();
+    while left > 0 {
+        sleep.reset(time::now() + timeout);
+        let write = conn.stream_mut().write_vectored(pieces);
+        match race(write, sleep, None).await {
+            Wake::Done((Ok(n), back)) if n > 0 => {
+                pieces = back;
+                advance(&mut pieces, n);
+                left -= n;
+            }
+            Wake::Done((res, _)) => {
+                tracing::trace!(result = ?res, "write failed");
+                return None;
+            }
+            Wake::TimedOut | Wake::Shutdown => {
+                tracing::trace!("write stalled");
+                return None;
+            }
+        }
+    }
+    pieces.clear();
+    Some(pieces)
 }
 
 /// Runs `fut` until it completes, `sleep` fires, or (when given) shutdown
@@ -219,3 +285,6 @@ async fn race<F: Future>(
     })
     .await
 }
+
+#[cfg(feature = "tls")]
+mod tls;
