@@ -69,10 +69,10 @@ pub mod response;
 pub mod routing;
 mod serve;
 pub mod test;
-#[cfg(feature = "tower")]
-pub mod tower;
 #[cfg(feature = "tls")]
 pub mod tls;
+#[cfg(feature = "tower")]
+pub mod tower;
 pub mod trace;
 
 mod error;
