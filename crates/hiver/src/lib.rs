@@ -14,7 +14,8 @@
 //! - [`response`]: [`IntoResponse`](response::IntoResponse) for strings, bytes, JSON,
 //!   HTML, redirects, status/header tuples and `Result`.
 //! - [`middleware`]: [`from_fn`](middleware::from_fn) and the [`Layer`](middleware::Layer)
-//!   trait, with a defined order.
+//!   trait, with a defined order; response compression (`Compression`, feature
+//!   `compression`).
 //! - [`metrics`]: a Prometheus registry, a layer recording requests by route pattern,
 //!   method and status, and the handler that serves `/metrics`.
 //! - [`trace`](mod@trace): a `tracing` span per request, request ids
@@ -53,11 +54,9 @@
 //!
 //! # Feature flags
 //!
-//! Hiver has no optional features yet: everything above is always compiled.
-//!
 //! | feature | default | what it enables |
 //! |---|---|---|
-//! | (none) | | |
+//! | `compression` | yes | `middleware::Compression`: gzip, brotli and zstd response compression (pulls in `flate2`, `brotli` and `zstd`) |
 
 pub mod encoding;
 pub mod extract;

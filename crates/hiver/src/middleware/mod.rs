@@ -2,7 +2,8 @@
 //!
 //! A middleware is a [`Layer`]: it wraps a [`Route`] (the handler, with everything inside
 //! it) into a new `Route`. Write one from an async function with [`from_fn`] (or
-//! [`from_fn_with_state`]), or implement [`Layer`] yourself.
+//! [`from_fn_with_state`]), or implement [`Layer`] yourself. Ready-made: `Compression`
+//! (feature `compression`, on by default) compresses responses with gzip, brotli or zstd.
 //!
 //! # Where layers apply
 //!
@@ -56,8 +57,12 @@ use crate::Request;
 use crate::routing::Route;
 use crate::routing::route::ResponseFuture;
 
+#[cfg(feature = "compression")]
+mod compression;
 mod from_fn;
 
+#[cfg(feature = "compression")]
+pub use compression::Compression;
 pub use from_fn::{FromFnLayer, FromFnWithStateLayer, from_fn, from_fn_with_state};
 
 /// Wraps a [`Route`] in extra behaviour; see the [module docs](self) for order.
