@@ -35,7 +35,9 @@ use encoder::{Coding, Encoder};
 /// defaults favour speed: **gzip 6** (zlib's own default, the usual balance), **brotli 4**
 /// (about gzip 6's speed with smaller output; from 5 up brotli gets several times slower),
 /// **zstd 3** (zstd's default: faster than gzip 6 and smaller). Levels out of range are
-/// clamped (gzip 0–9, brotli 0–11, zstd 1–22).
+/// clamped (gzip 0–9, brotli 0–11, zstd 1–22). Higher levels cost memory per response in
+/// flight as well as time: a stream at zstd 20–22 holds a 32–128 MiB window (a full body's
+/// parameters are sized to the body).
 ///
 /// # What is left alone
 ///
