@@ -15,7 +15,7 @@ set -euo pipefail
 
 FUZZ_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT_DIR=$(cd "$FUZZ_DIR/.." && pwd)
-TARGETS=(http_parse router_match)
+TARGETS=(http_parse router_match compression)
 CARGO_FUZZ_VERSION=0.13.2
 
 ensure_cargo_fuzz() {

@@ -14,7 +14,8 @@
 //! - [`response`]: [`IntoResponse`](response::IntoResponse) for strings, bytes, JSON,
 //!   HTML, redirects, status/header tuples and `Result`.
 //! - [`middleware`]: [`from_fn`](middleware::from_fn) and the [`Layer`](middleware::Layer)
-//!   trait, with a defined order.
+//!   trait, with a defined order; response compression (`Compression`, feature
+//!   `compression`).
 //! - [`metrics`]: a Prometheus registry, a layer recording requests by route pattern,
 //!   method and status, and the handler that serves `/metrics`.
 //! - [`trace`](mod@trace): a `tracing` span per request, request ids
@@ -58,6 +59,7 @@
 //! |---|---|---|
 //! | `tower` | yes | the `tower` module: tower layers (tower-http's, say) around routes; `Body` implements `http_body::Body` |
 //! | `tls` | off | the `tls` module: HTTPS with rustls (ring provider), `Server::tls`, certificate reload (`SIGHUP`) |
+//! | `compression` | yes | `middleware::Compression`: gzip, brotli and zstd response compression (pulls in `flate2`, `brotli` and `zstd`) |
 
 pub mod encoding;
 pub mod extract;

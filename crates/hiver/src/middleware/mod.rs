@@ -1,8 +1,9 @@
 //! Middleware: code that runs around handlers, seeing every request and response.
 //!
-//! Ready-made: [`Timeout`], [`AccessLog`], [`trace::TraceLayer`](crate::trace::TraceLayer),
-//! the metrics layer ([`Metrics::layer`](crate::metrics::Metrics::layer)) and, with the
-//! `tower` feature, any tower layer through `hiver::tower::TowerLayer`.
+//! Ready-made: [`Timeout`], [`AccessLog`], `Compression` (feature `compression`, on by
+//! default: gzip, brotli or zstd), [`trace::TraceLayer`](crate::trace::TraceLayer), the
+//! metrics layer ([`Metrics::layer`](crate::metrics::Metrics::layer)) and, with the `tower`
+//! feature, any tower layer through `hiver::tower::TowerLayer`.
 //!
 //! A middleware is a [`Layer`]: it wraps a [`Route`] (the handler, with everything inside
 //! it) into a new `Route`. Write one from an async function with [`from_fn`] (or
@@ -60,10 +61,14 @@ use crate::Request;
 use crate::routing::Route;
 use crate::routing::route::ResponseFuture;
 
+#[cfg(feature = "compression")]
+mod compression;
 mod from_fn;
 mod timeout;
 
 pub use crate::trace::AccessLog;
+#[cfg(feature = "compression")]
+pub use compression::Compression;
 pub use from_fn::{FromFnLayer, FromFnWithStateLayer, from_fn, from_fn_with_state};
 pub use timeout::Timeout;
 
