@@ -32,7 +32,8 @@ const SERVE_ABOUT: &str = "Serve the site until Ctrl-C (which drains in-flight r
 const SERVE_LONG_ABOUT: &str = "\
 Serve the site until Ctrl-C or SIGTERM, which stop accepting and drain in-flight requests.
 
-Every GET (and HEAD) path renders through the bundle's render(url, props): url is the
+Every GET (and HEAD) path renders through the bundle's render(url, props) (unless
+--static DIR has a file at that path, which is served as it is): url is the
 path, props the contents of --props when given, else { path, query, params }. Pages are
 cached (ssr.cache_ttl, ssr.cache_size); requests with Authorization or a `session` cookie
 bypass the cache. The manifest's files are served at their paths, and Prometheus metrics
@@ -59,6 +60,7 @@ Configuration (hiver.toml, relative paths relative to the file):
   manifest = \"dist/client/.vite/manifest.json\"  # HIVER_MANIFEST
   entry = \"src/main.tsx\"           # HIVER_ENTRY
   props = \"props.json\"             # HIVER_PROPS
+  static = \"public\"                # HIVER_STATIC: files served as they are
   engine = \"quickjs\"               # HIVER_ENGINE: quickjs or v8
   render_threads = 4               # HIVER_RENDER_THREADS
   render_timeout = \"2s\"            # HIVER_RENDER_TIMEOUT
@@ -126,6 +128,10 @@ pub struct SiteArgs {
     /// A JSON file holding the props of every page [ssr.props]
     #[arg(long, value_name = "FILE.json", value_parser = path)]
     pub props: Option<PathBuf>,
+    /// A directory served as it is (robots.txt, images); a file wins over the page of the
+    /// same path [ssr.static]
+    #[arg(long = "static", value_name = "DIR", value_parser = path)]
+    pub static_dir: Option<PathBuf>,
     /// The JS engine: quickjs or v8 (v8 needs a build with --features v8) [ssr.engine]
     #[arg(long, value_name = "ENGINE", value_parser = engine)]
     pub engine: Option<Engine>,
@@ -162,6 +168,7 @@ impl SiteArgs {
             manifest: self.manifest.clone(),
             entry: self.entry.clone(),
             props: self.props.clone(),
+            static_dir: self.static_dir.clone(),
             engine: self.engine,
             ..Settings::default()
         }
@@ -255,6 +262,11 @@ mod tests {
             "{error}"
         );
         assert_eq!(error.exit_code(), 2);
-        assert!(Cli::try_parse_from(["hiver", "serve", "--static", "dist"]).is_err());
+        assert!(Cli::try_parse_from(["hiver", "serve", "--no-such-flag", "x"]).is_err());
+        let cli = Cli::try_parse_from(["hiver", "serve", "--static", "public"]).unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(args.settings().static_dir, Some(PathBuf::from("public")));
     }
 }

@@ -2,10 +2,15 @@
 
 use std::io::Write;
 
+use std::sync::Arc;
+
+use hiver::http::{Method, StatusCode};
 use hiver::metrics::{self, Metrics};
+use hiver::middleware::{self, Layer, Next};
 use hiver::routing::get;
-use hiver::{Http1Config, Router, Server};
+use hiver::{Http1Config, Request, Router, Server};
 use hiver_ssr::Ssr;
+use hiver_static::ServeDir;
 
 use crate::config::{Config, MetricsConfig, ServerConfig};
 use crate::error::CliError;
@@ -19,8 +24,12 @@ use crate::site::Site;
 /// error when the server cannot start (the port is taken) or a worker fails.
 pub fn run(config: &Config) -> Result<(), CliError> {
     let site = Site::load(&config.ssr)?;
+    let files = match &config.ssr.static_dir {
+        Some(dir) => Some(ServeDir::new(dir).map_err(|e| CliError::input(format!("static: {e}")))?),
+        None => None,
+    };
     let metrics = config.metrics.enabled.then(Metrics::new);
-    let router = router(&site.ssr, metrics.as_ref(), &config.metrics)?;
+    let router = router(&site.ssr, files, metrics.as_ref(), &config.metrics)?;
     let handle = server(&config.server, metrics.as_ref())
         .start(router)
         .map_err(|e| {
@@ -41,9 +50,11 @@ pub fn run(config: &Config) -> Result<(), CliError> {
         .map_err(|e| CliError::runtime(format!("the server stopped with an error: {e}")))
 }
 
-/// The pages and assets, and the metrics endpoint and layer when metrics are on.
+/// The pages and assets, the static directory's files (before the pages), and the metrics
+/// endpoint and layer when metrics are on.
 fn router(
     ssr: &Ssr,
+    files: Option<ServeDir>,
     metrics: Option<&Metrics>,
     config: &MetricsConfig,
 ) -> Result<Router, CliError> {
@@ -52,8 +63,12 @@ fn router(
         let message = format!("the manifest names a file that cannot be served: {odd:?}");
         return Err(CliError::input(message));
     }
+    let site = match files {
+        Some(files) => ssr.router().layer(static_first(files)),
+        None => ssr.router(),
+    };
     let Some(metrics) = metrics else {
-        return Ok(ssr.router());
+        return Ok(site);
     };
     if ssr.asset_paths().any(|p| p == config.path) {
         let message = format!(
@@ -65,8 +80,29 @@ fn router(
     ssr.register_metrics(metrics);
     Ok(Router::new()
         .route(&config.path, get(metrics::handler(metrics)))
-        .merge(ssr.router())
+        .merge(site)
         .layer(metrics.layer()))
+}
+
+/// A layer answering GET and HEAD from the static directory when it has the path (a file,
+/// or a directory's redirect or index), and passing every other request on to the pages.
+fn static_first(files: ServeDir) -> impl Layer {
+    let files = Arc::new(files);
+    middleware::from_fn(move |req: Request, next: Next| {
+        let files = files.clone();
+        async move {
+            if req.method() == Method::GET || req.method() == Method::HEAD {
+                // serve_path takes the path relative to the directory.
+                let path = req.uri().path();
+                let relative = path.strip_prefix('/').unwrap_or(path);
+                let res = files.serve_path(req.method(), relative, req.headers());
+                if res.status() != StatusCode::NOT_FOUND {
+                    return res;
+                }
+            }
+            next.run(req).await
+        }
+    })
 }
 
 fn server(config: &ServerConfig, metrics: Option<&Metrics>) -> Server {

@@ -199,3 +199,8 @@ fn help_covers_every_command() {
         assert!(serve.contains(needle), "{needle} not in:\n{serve}");
     }
 }
+
+#[test]
+fn a_missing_static_directory_is_named() {
+    finish(serve(&[("--static", "no/such/public")])).assert_error(2, "no/such/public");
+}

@@ -26,6 +26,7 @@ on_both_drivers!(
     file_then_environment_then_flags,
     metrics_can_be_turned_off,
     a_taken_port_is_a_runtime_failure,
+    static_files_win_over_pages,
 );
 
 fn start(driver: &str, args: &[String]) -> Server {
@@ -197,4 +198,29 @@ fn a_taken_port_is_a_runtime_failure(driver: &str, _: &str) {
     command.env("HIVER_DRIVER", driver);
     let finished = support::finish(command);
     finished.assert_error(1, &port);
+}
+
+fn static_files_win_over_pages(driver: &str, _: &str) {
+    let dir = scratch(&format!("static-{driver}"));
+    std::fs::write(dir.join("robots.txt"), "User-agent: *\n").unwrap();
+    let mut args = site_args();
+    args.extend(["--static".into(), dir.display().to_string()]);
+    let server = start(driver, &args);
+
+    let robots = server.get("/robots.txt");
+    assert_eq!(robots.status, 200);
+    assert_eq!(robots.text(), "User-agent: *\n");
+    assert!(robots.header("etag").is_some(), "served by hiver-static");
+    // Paths without a file still render through the bundle, / included.
+    let page = server.get("/about");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains(r#"<p id="url">/about</p>"#),
+        "{}",
+        page.text()
+    );
+    assert!(server.get("/").text().contains(r#"<p id="url">/</p>"#));
+    // Traversal out of the static directory is not a file: the page renders instead.
+    let escape = server.get("/..%2fCargo.toml");
+    assert!(!escape.text().contains("[package]"), "{}", escape.text());
 }

@@ -16,6 +16,7 @@
 //! | `ssr.manifest` | `HIVER_MANIFEST` | `--manifest` | none: pages without asset tags |
 //! | `ssr.entry` | `HIVER_ENTRY` | `--entry` | the manifest's only entry chunk |
 //! | `ssr.props` | `HIVER_PROPS` | `--props` | `{ path, query, params }` of the request |
+//! | `ssr.static` | `HIVER_STATIC` | `--static` | none: a directory whose files are served as they are (a file wins over the page of the same path) |
 //! | `ssr.engine` | `HIVER_ENGINE` | `--engine` | `quickjs` |
 //! | `ssr.render_threads` | `HIVER_RENDER_THREADS` | | the available cores |
 //! | `ssr.render_timeout` | `HIVER_RENDER_TIMEOUT` | | `2s` |
@@ -97,6 +98,8 @@ pub struct SsrConfig {
     pub entry: Option<String>,
     /// A JSON file: the props of every page, instead of the request's path and query.
     pub props: Option<PathBuf>,
+    /// A directory served by `hiver-static`; its files win over pages of the same path.
+    pub static_dir: Option<PathBuf>,
     /// The JS engine.
     pub engine: Engine,
     /// Render threads.
@@ -180,6 +183,7 @@ impl Config {
             manifest: s.manifest,
             entry: s.entry,
             props: s.props,
+            static_dir: s.static_dir,
             engine: s.engine.unwrap_or(Engine::QuickJs),
             render_threads: s.render_threads,
             render_timeout: s.render_timeout,

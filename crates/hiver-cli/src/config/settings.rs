@@ -24,6 +24,7 @@ pub(crate) enum Key {
     Manifest,
     Entry,
     Props,
+    Static,
     Engine,
     RenderThreads,
     RenderTimeout,
@@ -37,7 +38,7 @@ pub(crate) enum Key {
 pub(crate) const SECTIONS: [&str; 3] = ["server", "ssr", "metrics"];
 
 impl Key {
-    pub(crate) const ALL: [Key; 20] = [
+    pub(crate) const ALL: [Key; 21] = [
         Key::Host,
         Key::Port,
         Key::Workers,
@@ -51,6 +52,7 @@ impl Key {
         Key::Manifest,
         Key::Entry,
         Key::Props,
+        Key::Static,
         Key::Engine,
         Key::RenderThreads,
         Key::RenderTimeout,
@@ -67,6 +69,7 @@ impl Key {
             | Key::Manifest
             | Key::Entry
             | Key::Props
+            | Key::Static
             | Key::Engine
             | Key::RenderThreads
             | Key::RenderTimeout
@@ -93,6 +96,7 @@ impl Key {
             Key::Manifest => "manifest",
             Key::Entry => "entry",
             Key::Props => "props",
+            Key::Static => "static",
             Key::Engine => "engine",
             Key::RenderThreads => "render_threads",
             Key::RenderTimeout => "render_timeout",
@@ -143,6 +147,7 @@ pub(crate) struct Settings {
     pub(crate) manifest: Option<PathBuf>,
     pub(crate) entry: Option<String>,
     pub(crate) props: Option<PathBuf>,
+    pub(crate) static_dir: Option<PathBuf>,
     pub(crate) engine: Option<Engine>,
     pub(crate) render_threads: Option<usize>,
     pub(crate) render_timeout: Option<Duration>,
@@ -173,6 +178,7 @@ impl Settings {
             Key::Manifest => self.manifest = Some(value::path(raw)?),
             Key::Entry => self.entry = Some(value::text(raw)?),
             Key::Props => self.props = Some(value::path(raw)?),
+            Key::Static => self.static_dir = Some(value::path(raw)?),
             Key::Engine => self.engine = Some(value::engine(raw)?),
             Key::RenderThreads => self.render_threads = Some(value::count(raw)?),
             Key::RenderTimeout => self.render_timeout = Some(value::duration(raw)?),
@@ -186,9 +192,14 @@ impl Settings {
 
     /// Makes the relative file paths relative to `dir` (a config file's directory).
     pub(crate) fn resolve_paths(&mut self, dir: &Path) {
-        for path in [&mut self.bundle, &mut self.manifest, &mut self.props]
-            .into_iter()
-            .flatten()
+        for path in [
+            &mut self.bundle,
+            &mut self.manifest,
+            &mut self.props,
+            &mut self.static_dir,
+        ]
+        .into_iter()
+        .flatten()
         {
             if path.is_relative() {
                 *path = dir.join(&*path);
@@ -212,6 +223,7 @@ impl Settings {
             manifest: over.manifest.or(self.manifest),
             entry: over.entry.or(self.entry),
             props: over.props.or(self.props),
+            static_dir: over.static_dir.or(self.static_dir),
             engine: over.engine.or(self.engine),
             render_threads: over.render_threads.or(self.render_threads),
             render_timeout: over.render_timeout.or(self.render_timeout),
