@@ -4,6 +4,7 @@ use std::future::{Ready, ready};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use hiver::extract::MatchedPath;
 use hiver::handler::Handler;
@@ -12,6 +13,7 @@ use hiver::http::{HeaderMap, Method, StatusCode};
 use hiver::{Request, Response};
 
 use crate::error::Error;
+use crate::lookup::{self, Resolved};
 use crate::options::{Options, option_methods};
 use crate::{path, respond};
 
@@ -127,14 +129,15 @@ impl ServeDir {
         };
         let root = &self.inner.root;
         let candidate = root.join(&relative);
-        let meta = match inside(root, &candidate) {
+        let keep = self.inner.options.open_cache;
+        let meta = match inside(root, &candidate, keep) {
             Ok(meta) => meta,
             Err(e) => return respond::io_error(&candidate, &e),
         };
-        if meta.is_dir() {
+        if meta.is_dir {
             return self.directory(method, path, &candidate, headers);
         }
-        if !meta.is_file() {
+        if !meta.is_file {
             return respond::not_found();
         }
         respond::file(&self.inner.options, Some(root), &candidate, method, headers)
@@ -149,8 +152,8 @@ impl ServeDir {
         };
         let root = &self.inner.root;
         let index = dir.join(index);
-        match inside(root, &index) {
-            Ok(meta) if meta.is_file() => {
+        match inside(root, &index, self.inner.options.open_cache) {
+            Ok(meta) if meta.is_file => {
                 respond::file(&self.inner.options, Some(root), &index, method, headers)
             }
             Ok(_) => respond::not_found(),
@@ -159,14 +162,14 @@ impl ServeDir {
     }
 }
 
-/// The metadata of `path` when it resolves (symbolic links followed) to a path under
-/// `root`; one outside is as good as missing.
-fn inside(root: &Path, path: &Path) -> io::Result<std::fs::Metadata> {
-    let canonical = std::fs::canonicalize(path)?;
-    if !canonical.starts_with(root) {
+/// Where `path` resolves (symbolic links followed) when that is under `root`; one outside
+/// is as good as missing.
+fn inside(root: &Path, path: &Path, keep: Option<Duration>) -> io::Result<Resolved> {
+    let resolved = lookup::resolve(path, keep)?;
+    if !resolved.canonical.starts_with(root) {
         return Err(io::ErrorKind::NotFound.into());
     }
-    std::fs::metadata(&canonical)
+    Ok(resolved)
 }
 
 /// `307` to the directory's path with a slash, as a relative reference (`./name/`), so

@@ -71,6 +71,7 @@ mod conditional;
 mod dir;
 mod error;
 mod file;
+mod lookup;
 mod mime;
 mod options;
 mod path;

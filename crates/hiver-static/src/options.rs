@@ -20,6 +20,9 @@ pub(crate) struct Options {
     /// `Cache-Control` of files that `immutable_if` rejects.
     pub(crate) cache_control: HeaderValue,
     pub(crate) immutable_if: ImmutableIf,
+    /// How long a worker may reuse a path's resolution and its open file (`None`: look
+    /// every time).
+    pub(crate) open_cache: Option<std::time::Duration>,
 }
 
 impl Default for Options {
@@ -28,6 +31,7 @@ impl Default for Options {
             precompressed: vec![Encoding::Brotli, Encoding::Zstd, Encoding::Gzip],
             cache_control: HeaderValue::from_static(REVALIDATE),
             immutable_if: Arc::new(is_hashed_name),
+            open_cache: None,
         }
     }
 }
@@ -37,6 +41,7 @@ impl fmt::Debug for Options {
         f.debug_struct("Options")
             .field("precompressed", &self.precompressed)
             .field("cache_control", &self.cache_control)
+            .field("open_cache", &self.open_cache)
             .finish_non_exhaustive()
     }
 }
@@ -84,6 +89,17 @@ macro_rules! option_methods {
             F: Fn(&str) -> bool + Send + Sync + 'static,
         {
             self.options.immutable_if = std::sync::Arc::new(predicate);
+            self
+        }
+
+        /// Lets each worker reuse what it learnt of a path for up to `keep`: where it
+        /// resolves, whether it exists, and the open file (as nginx's
+        /// `open_file_cache`). Off by default: every request resolves, `stat`s and opens
+        /// its file. With it, a file changed, replaced or removed on disk may be served as
+        /// it was for up to `keep`; a removed file stays servable that long because it is
+        /// held open. Each worker remembers at most 4,096 paths.
+        pub fn open_file_cache(mut self, keep: std::time::Duration) -> Self {
+            self.options.open_cache = Some(keep);
             self
         }
     };

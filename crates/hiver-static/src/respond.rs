@@ -15,6 +15,7 @@ use hiver::http::{HeaderMap, Method, StatusCode};
 use hiver::{Body, FileRegion, Response};
 
 use crate::conditional::{Validators, Verdict};
+use crate::lookup::{self, Opened};
 use crate::options::Options;
 use crate::{mime, range};
 
@@ -78,9 +79,9 @@ fn variants(
             let mut sibling = path.as_os_str().to_owned();
             sibling.push(extension(e));
             let sibling = PathBuf::from(sibling);
-            let canonical = std::fs::canonicalize(&sibling).ok()?;
-            let inside = root.is_none_or(|root| canonical.starts_with(root));
-            (inside && canonical.is_file()).then_some((e, sibling))
+            let resolved = lookup::resolve(&sibling, options.open_cache).ok()?;
+            let inside = root.is_none_or(|root| resolved.canonical.starts_with(root));
+            (inside && resolved.is_file).then_some((e, sibling))
         })
         .collect()
 }
@@ -111,7 +112,11 @@ pub(crate) fn file(
         .iter()
         .find(|(e, _)| *e == chosen)
         .map_or(path, |(_, p)| p.as_path());
-    let (file, len, modified) = match open(source) {
+    let Opened {
+        file,
+        len,
+        modified,
+    } = match lookup::open(source, options.open_cache) {
         Ok(opened) => opened,
         Err(e) => return io_error(source, &e),
     };
@@ -140,14 +145,13 @@ pub(crate) fn file(
 
 /// The 200, 206 or 416 answer once the preconditions passed.
 fn body(
-    file: File,
+    file: Arc<File>,
     len: u64,
     method: &Method,
     headers: &HeaderMap,
     validators: &Validators,
     mut head: HeaderMap,
 ) -> Response {
-    let file = Arc::new(file);
     // Range handling is only defined for GET (RFC 9110 §14.2).
     let range = headers
         .get(RANGE)
@@ -177,15 +181,6 @@ fn body(
             res
         }
     }
-}
-
-fn open(path: &Path) -> io::Result<(File, u64, Option<std::time::SystemTime>)> {
-    let file = File::open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::ErrorKind::NotFound.into());
-    }
-    Ok((file, meta.len(), meta.modified().ok()))
 }
 
 fn validator_headers(head: &mut HeaderMap, validators: &Validators) {

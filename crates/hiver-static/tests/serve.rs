@@ -28,6 +28,7 @@ both_drivers!(
     single_file,
     missing_files,
     nested_fallback_and_construction_errors,
+    open_file_cache_keeps_what_it_saw,
 );
 
 fn server(driver: Driver) -> (Fixture, TestServer) {
@@ -400,4 +401,51 @@ fn nested_fallback_and_construction_errors(driver: Driver) {
     assert!(e.is_not_a_directory(), "{e}");
     let e = hiver_static::ServeFile::new(fixture.root.join("docs")).unwrap_err();
     assert!(e.is_not_a_file(), "{e}");
+}
+
+fn open_file_cache_keeps_what_it_saw(driver: Driver) {
+    use hiver::Router;
+    use hiver::routing::get;
+    use hiver_static::ServeDir;
+    use std::time::Duration;
+
+    let fixture = Fixture::new();
+    let cached = ServeDir::builder(&fixture.root)
+        .open_file_cache(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/cached/{*path}", get(cached))
+        .route("/live/{*path}", get(ServeDir::new(&fixture.root).unwrap()));
+    // One worker: the second request meets the first one's entries.
+    let handle = hiver::Server::bind("127.0.0.1:0")
+        .driver(driver)
+        .workers(1)
+        .handle_signals(false)
+        .start(app)
+        .unwrap();
+    let get = |path: &str| {
+        use std::io::{Read, Write};
+        let mut conn = std::net::TcpStream::connect(handle.local_addr()).unwrap();
+        write!(
+            conn,
+            "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let body = "0123456789abcdefghij";
+    let ok = |answer: String| answer.starts_with("HTTP/1.1 200") && answer.ends_with(body);
+    assert!(ok(get("/cached/plain.txt")));
+    std::fs::remove_file(fixture.root.join("plain.txt")).unwrap();
+    // Removed on disk: the uncached directory says so at once, the cached one serves the
+    // file it holds open until its entry is 300 ms old.
+    assert!(get("/live/plain.txt").starts_with("HTTP/1.1 404"));
+    assert!(ok(get("/cached/plain.txt")));
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(get("/cached/plain.txt").starts_with("HTTP/1.1 404"));
+    handle.shutdown();
+    handle.wait().unwrap();
 }

@@ -172,7 +172,7 @@ fn decoded(res: &TestResponse) -> Vec<u8> {
 /// A decoder fed as bytes arrive; what it has decoded so far is readable at any time.
 enum Decoder {
     Identity(Vec<u8>),
-    Gzip(flate2::write::GzDecoder<Vec<u8>>),
+    Gzip(Box<flate2::write::GzDecoder<Vec<u8>>>),
     Brotli(Box<brotli::DecompressorWriter<Vec<u8>>>),
     Zstd(zstd::stream::write::Decoder<'static, Vec<u8>>),
 }
@@ -181,7 +181,7 @@ impl Decoder {
     fn new(coding: &str) -> Self {
         match coding {
             "identity" => Decoder::Identity(Vec::new()),
-            "gzip" => Decoder::Gzip(flate2::write::GzDecoder::new(Vec::new())),
+            "gzip" => Decoder::Gzip(Box::new(flate2::write::GzDecoder::new(Vec::new()))),
             "br" => Decoder::Brotli(Box::new(brotli::DecompressorWriter::new(Vec::new(), 4096))),
             "zstd" => Decoder::Zstd(zstd::stream::write::Decoder::new(Vec::new()).unwrap()),
             other => panic!("unexpected content-encoding {other}"),
