@@ -60,7 +60,12 @@ fn static_files() -> Result<(Option<ServeDir>, Option<u32>), String> {
     };
     match std::env::var_os("STATIC_DIR") {
         Some(dir) => {
-            let files = ServeDir::new(&dir).map_err(|e| format!("STATIC_DIR: {e}"))?;
+            // Paths and open files reused for 60 s, as the nginx it is compared with does
+            // (`open_file_cache_valid 60s` in bench/peers/nginx/static.conf.template).
+            let files = ServeDir::builder(&dir)
+                .open_file_cache(std::time::Duration::from_secs(60))
+                .build()
+                .map_err(|e| format!("STATIC_DIR: {e}"))?;
             Ok((Some(files), level))
         }
         None if level.is_some() => Err("GZIP_LEVEL needs STATIC_DIR".to_owned()),
