@@ -5,7 +5,8 @@
 //! available cores), `HIVER_DRIVER` (`uring` or `epoll`; default: io_uring when the
 //! kernel allows it), `TLS_CERT` and `TLS_KEY` (PEM certificate chain and private key,
 //! both or neither: HTTPS instead of HTTP; `SIGHUP` reloads them), `STATIC_DIR` (serve
-//! that directory under `/static/` with `hiver-static`) and `GZIP_LEVEL` (1–9: gzip those
+//! that directory under `/static/` with `hiver-static`, paths and open files reused for
+//! 60 s) and `GZIP_LEVEL` (1–9: gzip those
 //! files on the fly at that level, for clients that accept it). The last two are what
 //! `bench/files.sh` compares with nginx.
 
