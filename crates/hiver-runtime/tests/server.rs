@@ -98,8 +98,10 @@ fn shutdown_lets_in_flight_finish_and_refuses_new(driver: Driver) {
     server.shutdown();
 
     // New connections are refused while the slow one is still in flight.
+    // Each attempt gets 50 ms: a SYN that races the listener's close can be dropped, and
+    // waiting long for that one attempt would measure the client's timeout, not the server.
     let refused = loop {
-        match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(50)) {
             Err(e) if e.kind() == ErrorKind::ConnectionRefused => break asked.elapsed(),
             // A connect racing the listener's close may be reset or dropped: try again.
             _ if asked.elapsed() > Duration::from_secs(2) => panic!("still accepting"),
