@@ -1,6 +1,9 @@
 //! The access log over real sockets, on both drivers: one line per request with its
 //! fields, text and JSON, streamed bodies counted, and the `tracing` sink.
 
+#[macro_use]
+mod support;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,6 +17,8 @@ use hiver::{Body, Driver, Response, Router};
 use serde_json::Value;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
+
+both_drivers!(text_lines, json_lines);
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -104,16 +109,6 @@ fn text_lines(driver: Driver) {
     );
 }
 
-#[test]
-fn text_lines_uring() {
-    text_lines(Driver::IoUring);
-}
-
-#[test]
-fn text_lines_epoll() {
-    text_lines(Driver::Epoll);
-}
-
 fn json_lines(driver: Driver) {
     let (lines, ids) = serve_and_log(
         driver,
@@ -146,16 +141,6 @@ fn json_lines(driver: Driver) {
     // Method not allowed is logged with its status.
     assert_eq!(parsed[2]["method"], "POST");
     assert_eq!(parsed[2]["status"], StatusCode::METHOD_NOT_ALLOWED.as_u16());
-}
-
-#[test]
-fn json_lines_uring() {
-    json_lines(Driver::IoUring);
-}
-
-#[test]
-fn json_lines_epoll() {
-    json_lines(Driver::Epoll);
 }
 
 #[test]

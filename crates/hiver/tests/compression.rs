@@ -1,6 +1,9 @@
 //! Compression over real sockets, under both I/O drivers: codings, negotiation, what is
 //! left alone, headers, and streams that reach the client as they are produced.
 
+#[macro_use]
+mod support;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -13,18 +16,6 @@ use hiver::middleware::Compression;
 use hiver::routing::get;
 use hiver::test::{TestResponse, TestServer};
 use hiver::{Body, Bytes, Driver, FileRegion, Response, Router};
-
-/// Generates `<name>_uring` and `<name>_epoll` from `fn <name>(driver: Driver)`.
-macro_rules! both_drivers {
-    ($($name:ident),* $(,)?) => {
-        mod uring {
-            $(#[test] fn $name() { super::$name(hiver::Driver::IoUring) })*
-        }
-        mod epoll {
-            $(#[test] fn $name() { super::$name(hiver::Driver::Epoll) })*
-        }
-    };
-}
 
 both_drivers!(
     each_coding_round_trips,

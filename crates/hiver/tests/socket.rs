@@ -1,5 +1,8 @@
 //! End-to-end through a real server on 127.0.0.1, under both I/O drivers.
 
+#[macro_use]
+mod support;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -50,18 +53,6 @@ fn app() -> Router {
             res
         }))
         .with_state("shared")
-}
-
-/// Generates `<name>_uring` and `<name>_epoll` from `fn <name>(driver: Driver)`.
-macro_rules! both_drivers {
-    ($($name:ident),* $(,)?) => {
-        mod uring {
-            $(#[test] fn $name() { super::$name(hiver::Driver::IoUring) })*
-        }
-        mod epoll {
-            $(#[test] fn $name() { super::$name(hiver::Driver::Epoll) })*
-        }
-    };
 }
 
 both_drivers!(

@@ -1,5 +1,8 @@
 //! `middleware::Timeout` over real sockets, on both drivers.
 
+#[macro_use]
+mod support;
+
 use std::time::{Duration, Instant};
 
 use hiver::http::StatusCode;
@@ -7,6 +10,8 @@ use hiver::middleware::Timeout;
 use hiver::routing::get;
 use hiver::test::TestServer;
 use hiver::{Driver, Router};
+
+both_drivers!(limits);
 
 fn app() -> Router {
     let slow = Router::new()
@@ -50,14 +55,4 @@ fn limits(driver: Driver) {
 
     let res = server.get("/slow-503").send();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-}
-
-#[test]
-fn timeout_uring() {
-    limits(Driver::IoUring);
-}
-
-#[test]
-fn timeout_epoll() {
-    limits(Driver::Epoll);
 }

@@ -1,6 +1,9 @@
 //! HTTPS end to end over real sockets, under both I/O drivers: a certificate
 //! from rcgen, a blocking rustls client.
 
+#[macro_use]
+mod support;
+
 mod tls_common;
 
 use std::fs::File;
@@ -298,18 +301,6 @@ fn graceful_shutdown_drains(driver: Driver) {
     assert_eq!(tls.read_to_end(&mut rest).unwrap(), 0);
     // The idle connection is closed with close_notify too.
     assert_eq!(idle.read_to_end(&mut rest).unwrap(), 0);
-}
-
-/// Generates `<name>_uring` and `<name>_epoll` from `fn <name>(driver: Driver)`.
-macro_rules! both_drivers {
-    ($($name:ident),* $(,)?) => {
-        mod uring {
-            $(#[test] fn $name() { super::$name(hiver::Driver::IoUring) })*
-        }
-        mod epoll {
-            $(#[test] fn $name() { super::$name(hiver::Driver::Epoll) })*
-        }
-    };
 }
 
 both_drivers!(

@@ -1,6 +1,9 @@
 //! tower-http layers around Hiver routes over real sockets, on both drivers.
 #![cfg(feature = "tower")]
 
+#[macro_use]
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
@@ -16,6 +19,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::propagate_header::PropagateHeaderLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::validate_request::ValidateRequestHeaderLayer;
+
+both_drivers!(layers);
 
 /// Lets requests with `Authorization: Bearer s3cret` through; 401 for the rest. (The
 /// signature is the one `ValidateRequestHeaderLayer::custom` asks for.)
@@ -120,16 +125,6 @@ fn layers(driver: Driver) {
     let res = server.get("/nowhere").send();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(res.header("cache-control"), Some("no-store"));
-}
-
-#[test]
-fn tower_http_layers_uring() {
-    layers(Driver::IoUring);
-}
-
-#[test]
-fn tower_http_layers_epoll() {
-    layers(Driver::Epoll);
 }
 
 /// A tower layer whose service is not ready on the first poll of each clone: the adapter
