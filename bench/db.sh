@@ -117,6 +117,7 @@ if [[ -n ${ONLY:-} ]]; then
 fi
 
 server_pid=""        # the one server running now, started by this script; stop_server ends it
+server_children=()   # none: the servers here are single processes (stop_server and cpu_ticks read it)
 wrk_pid=""           # the wrk run in progress, waited for so Ctrl-C is seen at once
 pg_mode=""           # caller | script | own: where the database came from
 pg_stop_script=0     # 1: scripts/postgres/stop.sh runs on exit (start.sh started it)
@@ -130,12 +131,6 @@ WRK_OUT=$WORK_DIR/wrk.out
 # shellcheck source=bench/lib.sh
 source "$BENCH_DIR/lib.sh"
 
-stop_server() {
-  local pid=$server_pid
-  [[ -n $pid ]] || return 0
-  server_pid=""
-  stop_pid "$pid"
-}
 
 # Runs a command as the user that owns the throwaway cluster (`postgres` when we are root:
 # PostgreSQL refuses to run as root).

@@ -14,8 +14,8 @@
 #           (bench/peers/nginx/static.conf.template: sendfile, open_file_cache, ETag, gzip).
 #   tls     /plaintext and /json over HTTPS (a P-256 certificate made with openssl for the
 #           run; TLS 1.3, ALPN http/1.1), 64 keep-alive connections. Servers: hiver-uring,
-#           hiver-epoll (TLS_CERT/TLS_KEY), actix-tls (bench/peers/actix-tls: actix-web 4,
-#           rustls with its default aws-lc-rs provider).
+#           hiver-epoll (TLS_CERT/TLS_KEY), actix-tls (bench/peers/actix with TLS_CERT and
+#           TLS_KEY: actix-web 4, rustls with its default aws-lc-rs provider).
 # For every test: req/s, requests per server CPU-second (utime+stime of the server's
 # processes from /proc, before and after the measured run), p99 and errors.
 #
@@ -74,13 +74,6 @@ TLS_TESTS=(
   "tls_json /json 64 -"
 )
 
-stop_server() {
-  local pid=$server_pid
-  [[ -n $pid ]] || return 0
-  server_pid=""
-  server_children=()
-  stop_pid "$pid"
-}
 
 cleanup() {
   if [[ -n $wrk_pid ]]; then
@@ -106,30 +99,11 @@ ensure_tools() {
 
 build() {
   if wants tls; then
-    log "building peer-actix-tls (release) in bench/"
-    cargo build --release --quiet --manifest-path "$BENCH_DIR/Cargo.toml" -p peer-actix-tls
+    log "building peer-actix (release) in bench/"
+    cargo build --release --quiet --manifest-path "$BENCH_DIR/Cargo.toml" -p peer-actix
   fi
   log "building examples/hello (release) in the main workspace"
   cargo build --release --quiet --manifest-path "$ROOT_DIR/Cargo.toml" -p hello
-}
-
-# The two HTML files: product-list rows with varying names and prices, compressible as
-# listing pages are (about 11:1 with gzip at level 6), the same bytes on every run.
-make_files() {
-  local dir=$WORK_DIR/files
-  mkdir -p "$dir"
-  for spec in "4k 4096" "88k 90112"; do
-    read -r name size <<<"$spec"
-    awk -v size="$size" 'BEGIN {
-      s = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Products</title></head><body><ul>\n"
-      x = 12345
-      for (i = 1; length(s) < size; i++) {
-        x = (x * 1103515245 + 12345) % 2147483648
-        s = s sprintf("<li class=\"product\"><a href=\"/product/%d\">Product %d, colour %d</a><span class=\"price\">$%d.%02d</span></li>\n", i, x % 9973, x % 17, x % 500, x % 100)
-      }
-      printf "%s", substr(s, 1, size - 20) "</ul></body></html>\n"
-    }' | head -c "$size" >"$dir/$name.html"
-  done
 }
 
 make_cert() {
@@ -166,7 +140,7 @@ start_server() {
   case $name in
     hiver-uring) cmd+=(HIVER_DRIVER=uring "$hello") ;;
     hiver-epoll) cmd+=(HIVER_DRIVER=epoll "$hello") ;;
-    actix-tls) cmd+=("$BENCH_TARGET/release/peer-actix-tls") ;;
+    actix-tls) cmd+=("$BENCH_TARGET/release/peer-actix") ;;
     nginx) read -r -a cmd <<<"$(nginx_command "$port")" ;;
     *) die "unknown server '$name'" ;;
   esac
@@ -186,14 +160,7 @@ start_server() {
   die "$name did not answer within 30 s"
 }
 
-cpu_ticks() {
-  local total pid
-  total=$(ticks_of "$server_pid")
-  for pid in "${server_children[@]}"; do total=$((total + $(ticks_of "$pid"))); done
-  echo "$total"
-}
 
-header() { awk -v h="$2" -F': *' 'tolower($1) == tolower(h) { sub(/\r$/, "", $2); print $2 }' "$1"; }
 
 check_answers() {
   local name=$1 port=$2 f heads=$WORK_DIR/check.heads body=$WORK_DIR/check.body
@@ -279,7 +246,7 @@ main() {
   ulimit -n 20000 2>/dev/null || ulimit -n 4096 || true
   ensure_tools
   build
-  make_files
+  make_html_files "$WORK_DIR/files"
   make_cert
   mkdir -p "$RESULTS_DIR"
   echo "round,server,metric,value" >"$CSV.partial"
@@ -306,7 +273,7 @@ main() {
     echo "- rustc: $(rustc --version)"
     echo "- hiver: examples/hello at commit $(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$([[ -z $(git -C "$ROOT_DIR" status --porcelain -- crates examples 2>/dev/null) ]] || echo " + uncommitted changes")"
     if wants static; then echo "- $(nginx -v 2>&1 | sed 's/^nginx version: //') (Debian), bench/peers/nginx/static.conf.template, gzip_comp_level $GZIP_LEVEL"; fi
-    if wants tls; then echo "- actix-tls (bench/Cargo.lock): actix-web $(lockver actix-web), rustls $(lockver rustls), aws-lc-rs $(lockver aws-lc-rs); $(openssl version) made the certificate (P-256)"; fi
+    if wants tls; then echo "- actix-tls = bench/peers/actix with TLS_CERT/TLS_KEY (bench/Cargo.lock): actix-web $(lockver actix-web), rustls $(lockver rustls), aws-lc-rs $(lockver aws-lc-rs); $(openssl version) made the certificate (P-256)"; fi
     echo "- load generator: $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'), $WRK_THREADS thread(s)"
     echo "- command: \`SECTIONS=\"$SECTIONS\" ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP WRK_THREADS=$WRK_THREADS SERVER_WORKERS=$SERVER_WORKERS GZIP_LEVEL=$GZIP_LEVEL bash bench/files.sh\`"
     echo "- Hiver: \`PORT=… WORKERS=$SERVER_WORKERS HIVER_DRIVER=uring|epoll hello\` with \`STATIC_DIR=… GZIP_LEVEL=$GZIP_LEVEL\` (static) or \`TLS_CERT=… TLS_KEY=…\` (tls)"

@@ -36,6 +36,51 @@ ticks_of() {
   echo $((f[11] + f[12]))
 }
 
+# The server a script runs: it sets `server_pid` (the process it started) and
+# `server_children` (worker processes, as nginx has; empty otherwise).
+
+# Stops the running server, if any: the process by PID, then any worker left behind.
+stop_server() {
+  local pid=$server_pid child
+  [[ -n $pid ]] || return 0
+  server_pid=""
+  stop_pid "$pid"
+  for child in "${server_children[@]}"; do
+    kill -KILL "$child" 2>/dev/null || true
+  done
+  server_children=()
+}
+
+# CPU ticks so far of the running server: the process and its workers.
+cpu_ticks() {
+  local total pid
+  total=$(ticks_of "$server_pid")
+  for pid in "${server_children[@]}"; do total=$((total + $(ticks_of "$pid"))); done
+  echo "$total"
+}
+
+# The value of header $2 in the curl header dump $1 (case-insensitive name).
+header() { awk -v h="$2" -F': *' 'tolower($1) == tolower(h) { sub(/\r$/, "", $2); print $2 }' "$1"; }
+
+# Writes 4k.html and 88k.html into directory $1 (bench/files.sh, bench/pair.sh): product-list rows with varying names and prices, compressible as
+# listing pages are (about 11:1 with gzip at level 6), the same bytes on every run.
+make_html_files() {
+  local dir=$1
+  mkdir -p "$dir"
+  for spec in "4k 4096" "88k 90112"; do
+    read -r name size <<<"$spec"
+    awk -v size="$size" 'BEGIN {
+      s = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Products</title></head><body><ul>\n"
+      x = 12345
+      for (i = 1; length(s) < size; i++) {
+        x = (x * 1103515245 + 12345) % 2147483648
+        s = s sprintf("<li class=\"product\"><a href=\"/product/%d\">Product %d, colour %d</a><span class=\"price\">$%d.%02d</span></li>\n", i, x % 9973, x % 17, x % 500, x % 100)
+      }
+      printf "%s", substr(s, 1, size - 20) "</ul></body></html>\n"
+    }' | head -c "$size" >"$dir/$name.html"
+  done
+}
+
 # Runs wrk in the background (so Ctrl-C reaches the traps at once) with args "$@" and
 # writes its output to $WRK_OUT; dies if wrk fails.
 run_wrk_raw() {

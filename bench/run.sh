@@ -113,17 +113,6 @@ WRK_OUT=$WORK_DIR/wrk.out
 # shellcheck source=bench/lib.sh
 source "$BENCH_DIR/lib.sh"
 
-# Stops the server this script started (by its PID only).
-stop_server() {
-  local pid=$server_pid child
-  [[ -n $pid ]] || return 0
-  server_pid=""
-  stop_pid "$pid"
-  for child in "${server_children[@]}"; do
-    kill -KILL "$child" 2>/dev/null || true
-  done
-  server_children=()
-}
 
 cleanup() {
   if [[ -n $wrk_pid ]]; then
@@ -315,13 +304,6 @@ rss_kb() {
   echo "$total"
 }
 
-# CPU ticks so far of the running server: the process and its workers.
-cpu_ticks() {
-  local total pid
-  total=$(ticks_of "$server_pid")
-  for pid in "${server_children[@]}"; do total=$((total + $(ticks_of "$pid"))); done
-  echo "$total"
-}
 
 # Writes nginx's config and its two static files into $WORK_DIR/nginx; prints the command.
 nginx_command() {
@@ -368,7 +350,6 @@ start_server() {
   die "$name did not answer within the polling budget"
 }
 
-header() { awk -v h="$2" -F': *' 'tolower($1) == tolower(h) { sub(/\r$/, "", $2); print $2 }' "$1"; }
 
 # The test for identical answers: status 200, the exact body, the media type, and the
 # Server and Date headers TechEmpower requires. Any difference stops the run.

@@ -83,18 +83,6 @@ WRK_OUT=$WORK_DIR/wrk.out
 # shellcheck source=bench/lib.sh
 source "$BENCH_DIR/lib.sh"
 
-# Stops the server this script started and its workers, by PID only: SIGTERM to the parent
-# (nginx and node stop their workers), SIGKILL after 5 s, then any worker left over.
-stop_server() {
-  local pid=$server_pid child
-  [[ -n $pid ]] || return 0
-  server_pid=""
-  stop_pid "$pid"
-  for child in "${server_children[@]}"; do
-    kill -KILL "$child" 2>/dev/null || true
-  done
-  server_children=()
-}
 
 cleanup() {
   if [[ -n $wrk_pid ]]; then
@@ -199,18 +187,10 @@ rss_kb() {
   echo "$total"
 }
 
-# CPU ticks so far of the running server: the process and its workers.
-cpu_ticks() {
-  local total pid
-  total=$(ticks_of "$server_pid")
-  for pid in "${server_children[@]}"; do total=$((total + $(ticks_of "$pid"))); done
-  echo "$total"
-}
 
 # GET / the way wrk sends it (no Accept-Encoding); saves the body to $2, the headers to $3.
 fetch() { curl -fsS --max-time 10 -H 'Accept-Encoding:' -D "$3" -o "$2" "http://127.0.0.1:$1/"; }
 
-header() { awk -v h="$2" -F': *' 'tolower($1) == tolower(h) { sub(/\r$/, "", $2); print $2 }' "$1"; }
 
 # Checks one answer to `/`: 200, an identity body, and what the test needs from the cache.
 check_answer() {
