@@ -5,7 +5,7 @@ mod common;
 use common::Fixture;
 use hiver::Driver;
 use hiver::http::Method;
-use hiver::test::TestServer;
+use hiver::test::{TestResponse, TestServer};
 
 both_drivers!(
     content_types,
@@ -30,6 +30,11 @@ both_drivers!(
     nested_fallback_and_construction_errors,
     open_file_cache_keeps_what_it_saw,
 );
+
+/// `GET /assets/plain.txt` (the 20-byte `0123456789abcdefghij`) with one header.
+fn plain(server: &TestServer, name: &str, value: &str) -> TestResponse {
+    server.get("/assets/plain.txt").header(name, value).send()
+}
 
 fn server(driver: Driver) -> (Fixture, TestServer) {
     let fixture = Fixture::new();
@@ -76,24 +81,15 @@ fn if_none_match_gives_304(driver: Driver) {
         .header("etag")
         .unwrap()
         .to_owned();
-    let res = server
-        .get("/assets/plain.txt")
-        .header("if-none-match", &etag)
-        .send();
+    let res = plain(&server, "if-none-match", &etag);
     assert_eq!(res.status(), 304);
     assert!(res.bytes().is_empty());
     assert_eq!(res.header("etag"), Some(etag.as_str()));
     // Weak comparison: a W/ tag matches.
     let weak = format!("\"nope\", W/{etag}");
-    let res = server
-        .get("/assets/plain.txt")
-        .header("if-none-match", weak)
-        .send();
+    let res = plain(&server, "if-none-match", &weak);
     assert_eq!(res.status(), 304);
-    let res = server
-        .get("/assets/plain.txt")
-        .header("if-none-match", "\"other\"")
-        .send();
+    let res = plain(&server, "if-none-match", "\"other\"");
     assert_eq!(res.status(), 200);
 }
 
@@ -101,16 +97,10 @@ fn if_modified_since_gives_304(driver: Driver) {
     let (_f, server) = server(driver);
     let res = server.get("/assets/plain.txt").send();
     let modified = res.header("last-modified").unwrap().to_owned();
-    let res = server
-        .get("/assets/plain.txt")
-        .header("if-modified-since", &modified)
-        .send();
+    let res = plain(&server, "if-modified-since", &modified);
     assert_eq!(res.status(), 304);
     let old = "Sat, 01 Jan 2000 00:00:00 GMT";
-    let res = server
-        .get("/assets/plain.txt")
-        .header("if-modified-since", old)
-        .send();
+    let res = plain(&server, "if-modified-since", old);
     assert_eq!(res.status(), 200);
     assert_eq!(res.text(), "0123456789abcdefghij");
 }
@@ -140,10 +130,7 @@ fn if_none_match_wins_over_if_modified_since(driver: Driver) {
 
 fn if_match_fails_with_412(driver: Driver) {
     let (_f, server) = server(driver);
-    let res = server
-        .get("/assets/plain.txt")
-        .header("if-match", "\"stale\"")
-        .send();
+    let res = plain(&server, "if-match", "\"stale\"");
     assert_eq!(res.status(), 412);
     let etag = server
         .get("/assets/plain.txt")
@@ -151,10 +138,7 @@ fn if_match_fails_with_412(driver: Driver) {
         .header("etag")
         .unwrap()
         .to_owned();
-    let res = server
-        .get("/assets/plain.txt")
-        .header("if-match", etag)
-        .send();
+    let res = plain(&server, "if-match", &etag);
     assert_eq!(res.status(), 200);
 }
 
@@ -180,50 +164,32 @@ fn head_has_headers_and_no_body(driver: Driver) {
 
 fn single_range_gives_206(driver: Driver) {
     let (_f, server) = server(driver);
-    let res = server
-        .get("/assets/plain.txt")
-        .header("range", "bytes=2-5")
-        .send();
+    let res = plain(&server, "range", "bytes=2-5");
     assert_eq!(res.status(), 206);
     assert_eq!(res.header("content-range"), Some("bytes 2-5/20"));
     assert_eq!(res.header("content-length"), Some("4"));
     assert_eq!(res.text(), "2345");
-    let res = server
-        .get("/assets/plain.txt")
-        .header("range", "bytes=-3")
-        .send();
+    let res = plain(&server, "range", "bytes=-3");
     assert_eq!(res.status(), 206);
     assert_eq!(res.header("content-range"), Some("bytes 17-19/20"));
     assert_eq!(res.text(), "hij");
-    let res = server
-        .get("/assets/plain.txt")
-        .header("range", "bytes=15-")
-        .send();
+    let res = plain(&server, "range", "bytes=15-");
     assert_eq!(res.text(), "fghij");
 }
 
 fn unsatisfiable_range_gives_416(driver: Driver) {
     let (_f, server) = server(driver);
-    let res = server
-        .get("/assets/plain.txt")
-        .header("range", "bytes=20-")
-        .send();
+    let res = plain(&server, "range", "bytes=20-");
     assert_eq!(res.status(), 416);
     assert_eq!(res.header("content-range"), Some("bytes */20"));
 }
 
 fn several_ranges_give_200(driver: Driver) {
     let (_f, server) = server(driver);
-    let res = server
-        .get("/assets/plain.txt")
-        .header("range", "bytes=0-1, 4-5")
-        .send();
+    let res = plain(&server, "range", "bytes=0-1, 4-5");
     assert_eq!(res.status(), 200);
     assert_eq!(res.text(), "0123456789abcdefghij");
-    let res = server
-        .get("/assets/plain.txt")
-        .header("range", "bytes=oops")
-        .send();
+    let res = plain(&server, "range", "bytes=oops");
     assert_eq!(res.status(), 200);
 }
 
