@@ -98,26 +98,34 @@ impl Finished {
 }
 
 /// Runs `command` to its end (killed after [`PATIENCE`]: a bad-input run must not serve).
-pub fn finish(mut command: Command) -> Finished {
-    let mut child = command
+pub fn finish(command: Command) -> Finished {
+    let mut child = spawn(command);
+    let read_all = |mut stream: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stream.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().expect("piped")));
+    let stderr = read_all(Box::new(child.stderr.take().expect("piped")));
+    let status = wait(&mut child);
+    // The pipes close when the process ends, so the readers end too.
+    Finished {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+/// Starts `command` with no input and both outputs piped.
+fn spawn(mut command: Command) -> Child {
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn hiver");
-    let stdout = collect(child.stdout.take().expect("piped"));
-    let stderr = collect(child.stderr.take().expect("piped"));
-    let status = wait(&mut child);
-    let take = |text: Arc<Mutex<String>>| {
-        // The readers end with the process; give them a moment to reach the end.
-        thread::sleep(Duration::from_millis(50));
-        text.lock().map(|t| t.clone()).unwrap_or_default()
-    };
-    Finished {
-        status,
-        stdout: take(stdout),
-        stderr: take(stderr),
-    }
+        .expect("spawn hiver")
 }
 
 fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
@@ -159,13 +167,8 @@ pub struct Server {
 
 impl Server {
     /// Starts `command` and waits for `hiver: serving on http://ADDR`.
-    pub fn start(mut command: Command) -> Server {
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn hiver");
+    pub fn start(command: Command) -> Server {
+        let mut child = spawn(command);
         let stderr = collect(child.stderr.take().expect("piped"));
         let stdout = child.stdout.take().expect("piped");
         let (lines, stdout_rx) = channel();
