@@ -2,8 +2,6 @@
 
 use std::io::Write;
 
-use std::sync::Arc;
-
 use hiver::http::{Method, StatusCode};
 use hiver::metrics::{self, Metrics};
 use hiver::middleware::{self, Layer, Next};
@@ -87,7 +85,7 @@ fn router(
 /// A layer answering GET and HEAD from the static directory when it has the path (a file,
 /// or a directory's redirect or index), and passing every other request on to the pages.
 fn static_first(files: ServeDir) -> impl Layer {
-    let files = Arc::new(files);
+    // ServeDir is an Arc inside: a clone per request is a reference count.
     middleware::from_fn(move |req: Request, next: Next| {
         let files = files.clone();
         async move {

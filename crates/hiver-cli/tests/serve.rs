@@ -202,9 +202,13 @@ fn a_taken_port_is_a_runtime_failure(driver: &str, _: &str) {
 
 fn static_files_win_over_pages(driver: &str, _: &str) {
     let dir = scratch(&format!("static-{driver}"));
-    std::fs::write(dir.join("robots.txt"), "User-agent: *\n").unwrap();
+    let public = dir.join("public");
+    std::fs::create_dir_all(&public).unwrap();
+    std::fs::write(public.join("robots.txt"), "User-agent: *\n").unwrap();
+    // Beside the static directory, not in it: never to be served.
+    std::fs::write(dir.join("secret.txt"), "do not serve").unwrap();
     let mut args = site_args();
-    args.extend(["--static".into(), dir.display().to_string()]);
+    args.extend(["--static".into(), public.display().to_string()]);
     let server = start(driver, &args);
 
     let robots = server.get("/robots.txt");
@@ -220,7 +224,13 @@ fn static_files_win_over_pages(driver: &str, _: &str) {
         page.text()
     );
     assert!(server.get("/").text().contains(r#"<p id="url">/</p>"#));
-    // Traversal out of the static directory is not a file: the page renders instead.
-    let escape = server.get("/..%2fCargo.toml");
-    assert!(!escape.text().contains("[package]"), "{}", escape.text());
+    // Out of the static directory is not one of its files: the page renders instead.
+    for escape in ["/..%2fsecret.txt", "/%2e%2e/secret.txt"] {
+        let reply = server.get(escape);
+        assert!(
+            !reply.text().contains("do not serve"),
+            "{escape}: {}",
+            reply.text()
+        );
+    }
 }
