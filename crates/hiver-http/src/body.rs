@@ -22,9 +22,9 @@ pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + 'stat
 ///
 /// Request bodies are always `Full` (the connection loop reads and de-chunks them,
 /// within the body limit, before the handler runs). A `Full` response body reaches
-/// the socket without being copied; a `File` one goes from the file's pages to the socket
-/// with `sendfile(2)`, not even through user memory; a `Stream` response body is sent
-/// chunked.
+/// the socket without being copied; a `File` one is read through the ring on io_uring (a
+/// file not in the page cache never blocks the worker) and goes from the file's pages to
+/// the socket with `sendfile(2)` on epoll; a `Stream` response body is sent chunked.
 pub struct Body {
     kind: Kind,
 }
@@ -36,7 +36,9 @@ enum Kind {
     Stream(BodyStream),
 }
 
-/// A byte range of an open file, sent as a response body with `sendfile(2)`.
+/// A byte range of an open file, sent as a response body: read through the ring on io_uring
+/// (in reads of at most 128 KiB, never whole into memory, the last one sent with the
+/// responses queued behind it), with `sendfile(2)` on epoll.
 ///
 /// The file is shared (`Arc`), so one open file (a `memfd` holding a cached page, a static
 /// asset) can answer many requests on every worker at once; each send reads at its own
@@ -68,6 +70,11 @@ impl FileRegion {
 
     /// The file.
     pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// The shared handle of the file, for a read that must hold it open.
+    pub(crate) fn shared_file(&self) -> &Arc<File> {
         &self.file
     }
 
@@ -127,7 +134,7 @@ impl Body {
         }
     }
 
-    /// A body sent from a file with `sendfile(2)` (see [`FileRegion`]), framed with
+    /// A body sent from a file (see [`FileRegion`]), framed with
     /// `Content-Length`.
     pub fn file(region: FileRegion) -> Self {
         if region.is_empty() {
@@ -216,7 +223,7 @@ impl Body {
 pub enum BodyInner {
     /// One buffer (possibly empty).
     Full(Bytes),
-    /// A file range, sent with `sendfile(2)` (never empty).
+    /// A file range, read through the ring or sent with `sendfile(2)` (never empty).
     File(FileRegion),
     /// Chunks to be sent as they come.
     Stream(BodyStream),

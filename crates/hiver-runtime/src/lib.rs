@@ -30,8 +30,9 @@
 //! most [`Builder::drain_timeout`], and exit. [`ServerHandle::wait`] blocks until then.
 //!
 //! Also public, for other crates, tests and benchmarks: [`Runtime`] and [`spawn`] (the
-//! executor on its own), [`net`] (TCP sockets), [`time`] (sleep/timeout on the per-thread
-//! wheel), [`timer::Wheel`] (the wheel itself) and [`channel`] (cross-core MPSC).
+//! executor on its own), [`net`] (TCP sockets), [`fs`] (file reads), [`time`]
+//! (sleep/timeout on the per-thread wheel), [`timer::Wheel`] (the wheel itself) and
+//! [`channel`] (cross-core MPSC).
 //!
 //! # Examples
 //!
@@ -67,6 +68,7 @@ mod builder;
 pub mod channel;
 mod connection;
 mod driver;
+pub mod fs;
 mod listener;
 pub mod net;
 mod rt;

@@ -209,6 +209,11 @@ impl TcpStream {
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))
     }
 
+    /// The driver the stream runs on.
+    pub fn driver(&self) -> crate::Driver {
+        self.core.driver.kind()
+    }
+
     /// Sets `TCP_NODELAY`.
     ///
     /// # Errors

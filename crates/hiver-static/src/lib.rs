@@ -20,8 +20,10 @@
 //!   the slash form first.
 //! - GET and HEAD only: anything else gets 405 with `Allow: GET, HEAD`.
 //!
-//! The body is a [`hiver::FileRegion`]: the worker sends it with `sendfile(2)` under both
-//! I/O drivers, so no file is ever read into memory, whatever its size.
+//! The body is a [`hiver::FileRegion`]: on io_uring the worker reads it through the ring
+//! (128 KiB at most per read, so a file that has to come from the disk never blocks the
+//! worker, and a small one leaves in one send with its head); on epoll it sends it with
+//! `sendfile(2)`. No file is ever read whole into memory, whatever its size.
 //!
 //! **Nothing outside the root is served.** `.` and `..` segments, encoded or not, encoded
 //! `/` and `\`, any backslash or NUL, empty segments (an absolute path) and paths that

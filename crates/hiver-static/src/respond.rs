@@ -1,5 +1,5 @@
 //! From a file on disk to the response: content negotiation over precompressed
-//! siblings, validators, preconditions, ranges, and a `sendfile(2)` body.
+//! siblings, validators, preconditions, ranges, and a file body.
 
 use std::fs::File;
 use std::io;

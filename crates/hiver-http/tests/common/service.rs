@@ -22,7 +22,7 @@ use hiver_http::{Body, BoxError, ConnectionInfo, FileRegion, Request, Response, 
 /// - `/version` → `HTTP/1.0` or `HTTP/1.1`
 /// - `/uri/…` → the path and query of the request-target
 /// - `/big?n=N` → N bytes of `abcdefghij` repeated
-/// - `/file?n=N&over=M` → the same N bytes as a file body (`sendfile`) whose region claims
+/// - `/file?n=N&over=M` → the same N bytes as a file body (a `memfd`) whose region claims
 ///   M bytes more than the file holds (default 0)
 /// - `/status?code=N` → status N with the body `x`, which the server must drop where
 ///   the status allows no content (1xx, 204, 304)

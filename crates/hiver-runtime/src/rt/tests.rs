@@ -79,6 +79,9 @@ both_drivers! {
     tcp_send_file_reaches_a_slow_reader_whole,
     tcp_send_file_past_the_end_of_the_file_errors,
     a_listener_nobody_accepts_from_leaves_connections_in_the_backlog,
+    file_reads_at_offsets_append_and_stop_at_the_end,
+    a_file_read_that_fails_returns_the_buffer_unchanged,
+    file_reads_dropped_in_flight_leave_the_runtime_usable,
 }
 
 // ---- helpers ----
@@ -1002,6 +1005,88 @@ fn pattern_file(len: usize) -> std::fs::File {
     let mut file = std::fs::File::from(fd);
     file.write_all(&pattern_bytes(len)).unwrap();
     file
+}
+
+fn file_reads_at_offsets_append_and_stop_at_the_end(driver: Driver) {
+    on(driver, |rt| {
+        rt.block_on(async {
+            const LEN: usize = 300_000;
+            let file = Arc::new(pattern_file(LEN));
+            let want = pattern_bytes(LEN);
+            // From an offset, into a buffer that already holds something: appended.
+            let mut buf = BytesMut::from(&b"head:"[..]);
+            let (n, back) = crate::fs::read_at(file.clone(), buf, 1000, 5000).await;
+            assert_eq!(n.unwrap(), 5000);
+            buf = back;
+            assert_eq!(&buf[..5], b"head:");
+            assert_eq!(&buf[5..], &want[1000..6000]);
+            // The whole file, read after read, as a server streams one.
+            let mut whole = BytesMut::new();
+            let mut offset = 0;
+            loop {
+                let (n, back) = crate::fs::read_at(file.clone(), whole, offset, 64 << 10).await;
+                whole = back;
+                match n.unwrap() {
+                    0 => break,
+                    n => offset += n as u64,
+                }
+            }
+            assert_eq!(whole.len(), LEN);
+            assert!(
+                whole[..] == want[..],
+                "the file came back whole and in order"
+            );
+            // At and past the end: nothing, the buffer as it was.
+            let (n, back) =
+                crate::fs::read_at(file.clone(), BytesMut::new(), LEN as u64 + 7, 10).await;
+            assert_eq!((n.unwrap(), back.len()), (0, 0));
+            // Several reads of one file in flight at once, each at its own offset.
+            let reads = (0..8u64).map(|i| {
+                let file = file.clone();
+                spawn(
+                    async move { crate::fs::read_at(file, BytesMut::new(), i * 1000, 1000).await },
+                )
+            });
+            let handles: Vec<_> = reads.collect();
+            for (i, h) in handles.into_iter().enumerate() {
+                let (n, buf) = h.await;
+                assert_eq!(n.unwrap(), 1000);
+                assert_eq!(&buf[..], &want[i * 1000..(i + 1) * 1000]);
+            }
+        });
+    });
+}
+
+fn a_file_read_that_fails_returns_the_buffer_unchanged(driver: Driver) {
+    on(driver, |rt| {
+        rt.block_on(async {
+            // A directory cannot be read: EISDIR, whichever way the read goes.
+            let dir = Arc::new(std::fs::File::open(std::env::temp_dir()).unwrap());
+            let buf = BytesMut::from(&b"kept"[..]);
+            let (res, back) = crate::fs::read_at(dir, buf, 0, 4096).await;
+            assert_eq!(res.unwrap_err().raw_os_error(), Some(libc::EISDIR));
+            assert_eq!(&back[..], b"kept");
+        });
+    });
+}
+
+fn file_reads_dropped_in_flight_leave_the_runtime_usable(driver: Driver) {
+    on(driver, |rt| {
+        rt.block_on(async {
+            const LEN: usize = 1 << 20;
+            let file = Arc::new(pattern_file(LEN));
+            for _ in 0..50 {
+                // Polled once (submitted on io_uring), then dropped: the buffer and the
+                // file must stay valid until the kernel is done with them.
+                let mut read =
+                    std::pin::pin!(crate::fs::read_at(file.clone(), BytesMut::new(), 0, LEN));
+                let _ = poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
+            }
+            let (n, buf) = crate::fs::read_at(file.clone(), BytesMut::new(), 0, LEN).await;
+            assert_eq!(n.unwrap(), LEN);
+            assert!(buf[..] == pattern_bytes(LEN)[..]);
+        });
+    });
 }
 
 fn tcp_send_file_reaches_a_slow_reader_whole(driver: Driver) {

@@ -13,6 +13,8 @@
 //!   ones wait in the kernel's backlog as on epoll.
 //! - Sends are `IORING_OP_SENDMSG` (with `MSG_NOSIGNAL`) of the caller's `Bytes` as they
 //!   are (no copy); their memory is owned by the operation until its completion.
+//! - File reads (`crate::fs::read_at`) are `IORING_OP_READ` into the spare room of the
+//!   caller's buffer; the operation owns the buffer and the file until its completion.
 //! - Everything queued during a loop turn is submitted by the one `io_uring_enter` that
 //!   also waits for completions. Rings are COOP_TASKRUN, or SINGLE_ISSUER + DEFER_TASKRUN
 //!   when the configuration asks and the kernel allows it (completions are then posted only
@@ -23,10 +25,14 @@ use std::{
     alloc::{Layout, alloc, alloc_zeroed, dealloc},
     cell::{Cell, RefCell, UnsafeCell},
     collections::VecDeque,
+    fs::File,
     io, mem,
     os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd},
     ptr::NonNull,
-    sync::atomic::{AtomicU16, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicU16, Ordering},
+    },
     task::{Context, Poll, Waker},
     time::{Duration, Instant},
 };
@@ -129,13 +135,30 @@ struct Listener {
     waiter: Option<Waker>,
 }
 
-/// A one-shot operation (a send) and the memory it owns until it completes.
+/// A one-shot operation (a send, a file read, a poll) and the memory it owns until it
+/// completes.
 struct Op {
     result: Option<i32>,
     waker: Option<Waker>,
-    payload: Option<Box<SendPayload>>,
+    payload: Payload,
     /// Its future was dropped: free it on completion.
     orphaned: bool,
+}
+
+/// The memory an operation's kernel side uses: kept by the `Op` until the completion, even
+/// when its future is dropped first.
+enum Payload {
+    /// A poll: nothing.
+    None,
+    Send(Box<SendPayload>),
+    Read(ReadPayload),
+}
+
+/// A file read's buffer (the kernel writes into its spare room) and the file, held open
+/// until the read completes.
+pub(crate) struct ReadPayload {
+    pub file: Arc<File>,
+    pub buf: BytesMut,
 }
 
 /// A send's pieces and the `msghdr` and iovecs that point into them. Boxed, so the
@@ -217,7 +240,8 @@ impl Uring {
         loop {
             // SAFETY: every entry pushed here points only at memory that outlives its
             // completion: provided buffers and the notify buffer live as long as the ring
-            // (or are leaked), send payloads are owned by their `Op` until completion.
+            // (or are leaked), send payloads, read buffers and the files read are owned by
+            // their `Op` until completion.
             if unsafe { ring.submission().push(&entry) }.is_ok() {
                 return;
             }
@@ -459,11 +483,33 @@ impl Uring {
         let key = self.ops.borrow_mut().insert(Op {
             result: None,
             waker: None,
-            payload: Some(payload),
+            payload: Payload::Send(payload),
             orphaned: false,
         });
         let entry = opcode::SendMsg::new(Fd(fd), msg)
             .flags(libc::MSG_NOSIGNAL as u32)
+            .build()
+            .user_data(TAG_OP | key.to_u64());
+        self.push_counted(entry);
+        key
+    }
+
+    /// Starts reading up to `len` bytes of `payload.file` at `offset` into the spare room
+    /// of `payload.buf` (which must have that much).
+    pub fn submit_read_at(&self, mut payload: ReadPayload, offset: u64, len: u32) -> Key {
+        debug_assert!(payload.buf.capacity() - payload.buf.len() >= len as usize);
+        let fd = payload.file.as_raw_fd();
+        let spare = payload.buf.spare_capacity_mut().as_mut_ptr().cast::<u8>();
+        let key = self.ops.borrow_mut().insert(Op {
+            result: None,
+            waker: None,
+            payload: Payload::Read(payload),
+            orphaned: false,
+        });
+        // The buffer's heap memory stays put while the `BytesMut` handle moves into the
+        // `Op`; the `Op` keeps it, and the file open, until the completion.
+        let entry = opcode::Read::new(Fd(fd), spare, len)
+            .offset(offset)
             .build()
             .user_data(TAG_OP | key.to_u64());
         self.push_counted(entry);
@@ -481,7 +527,7 @@ impl Uring {
         let key = self.ops.borrow_mut().insert(Op {
             result: None,
             waker: None,
-            payload: None,
+            payload: Payload::None,
             orphaned: false,
         });
         let entry = opcode::PollAdd::new(Fd(fd), events as u32)
@@ -528,12 +574,46 @@ impl Uring {
         let Some(op) = ops.remove(key) else {
             unreachable!("the entry was just found");
         };
-        let payload = op.payload.expect("a pending op keeps its payload");
-        let res = if res < 0 {
-            Err(io::Error::from_raw_os_error(-res))
-        } else {
-            Ok(res as usize)
+        let Payload::Send(payload) = op.payload else {
+            unreachable!("poll_op is only called on sends");
         };
+        Poll::Ready((op_result(res), payload))
+    }
+
+    /// The result of a file read, with its buffer back (grown by what was read), once it
+    /// completed.
+    pub fn poll_read_op(
+        &self,
+        key: Key,
+        cx: &mut Context<'_>,
+    ) -> Poll<(io::Result<usize>, ReadPayload)> {
+        let mut ops = self.ops.borrow_mut();
+        let Some(op) = ops.get_mut(key) else {
+            unreachable!("operation polled after it completed or was dropped");
+        };
+        let Some(res) = op.result else {
+            set_waker(&mut op.waker, cx);
+            return Poll::Pending;
+        };
+        let Some(op) = ops.remove(key) else {
+            unreachable!("the entry was just found");
+        };
+        let Payload::Read(mut payload) = op.payload else {
+            unreachable!("poll_read_op is only called on reads");
+        };
+        let res = op_result(res);
+        if let Ok(n) = res {
+            let len = payload.buf.len() + n;
+            assert!(
+                len <= payload.buf.capacity(),
+                "the kernel read past the buffer"
+            );
+            // SAFETY: the completed read wrote `n` bytes into the spare room that started
+            // at the old length (`submit_read_at` pointed it there and the buffer was not
+            // touched meanwhile: the `Op` owned it), so they are initialised; the assert
+            // keeps the length within the capacity.
+            unsafe { payload.buf.set_len(len) };
+        }
         Poll::Ready((res, payload))
     }
 
@@ -750,6 +830,15 @@ fn ring_idle(ring: &IoUring) -> bool {
     // the ring; nothing is pushed meanwhile (the ring is borrowed, single-threaded).
     let sq = unsafe { ring.submission_shared() };
     sq.is_empty() && !sq.taskrun() && !sq.cq_overflow()
+}
+
+/// A completion's result: a count, or the error it carries negated.
+fn op_result(res: i32) -> io::Result<usize> {
+    if res < 0 {
+        Err(io::Error::from_raw_os_error(-res))
+    } else {
+        Ok(res as usize)
+    }
 }
 
 fn ts_overflows(d: Duration) -> bool {

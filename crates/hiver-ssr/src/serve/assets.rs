@@ -1,7 +1,7 @@
 //! The client build's files, served from disk by [`hiver_static::ServeFile`]: `ETag`s,
 //! 304s, ranges, precompressed siblings (`main-abc123.js.br`, `.zst`, `.gz`) and
-//! immutable caching (Vite puts a content hash in every file name), with `sendfile(2)`
-//! bodies.
+//! immutable caching (Vite puts a content hash in every file name), with file bodies
+//! (read through the ring on io_uring, `sendfile(2)` on epoll).
 
 use std::path::{Component, Path};
 

@@ -9,7 +9,8 @@ use hiver::Router;
 use hiver::routing::{any, get};
 use hiver_static::{ServeDir, ServeFile};
 
-/// The size of `big.bin`: over 1 MiB, so it is sent in several `sendfile` calls.
+/// The size of `big.bin`: over 1 MiB, so it is sent in several reads (io_uring) or
+/// `sendfile` calls (epoll).
 pub const BIG: usize = 1536 * 1024 + 7;
 
 /// A temporary directory holding `root/` (the served tree) and `secret.txt` beside it;

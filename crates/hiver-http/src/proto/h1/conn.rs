@@ -251,6 +251,9 @@ impl<S: Service> Conn<S> {
     /// stalled client cannot be reported any more: the connection is dropped,
     /// which the client sees as a short body.
     async fn write_file(&mut self, region: FileRegion) -> Step {
+        if self.transport.reads_files() {
+            return self.write_file_read(region).await;
+        }
         if !self.flush().await {
             return Step::Abort;
         }
@@ -259,6 +262,31 @@ impl<S: Service> Conn<S> {
         } else {
             Step::Abort
         }
+    }
+
+    /// Sends a file body read through the ring, a buffer at a time. The last piece stays
+    /// queued, so a small file leaves in one send with its head (and with the responses
+    /// to the requests pipelined behind it). A file that ends early or cannot be read
+    /// ends the connection after what is queued, as `write_file` does.
+    async fn write_file_read(&mut self, region: FileRegion) -> Step {
+        let (mut offset, mut left) = (region.offset(), region.len());
+        while left > 0 {
+            let piece = self
+                .transport
+                .read_file(region.shared_file(), offset, left)
+                .await;
+            let Some(piece) = piece.filter(|p| !p.is_empty()) else {
+                self.flush().await;
+                return Step::Abort;
+            };
+            offset += piece.len() as u64;
+            left -= piece.len() as u64;
+            self.outbox.queue_body_piece(piece, false);
+            if left > 0 && !self.flush().await {
+                return Step::Abort;
+            }
+        }
+        Step::Continue
     }
 
     /// Writes a streamed body piece by piece as the stream yields. A failing

@@ -37,7 +37,7 @@ pub(super) struct Streamed {
 pub(super) enum Tail {
     /// Streamed as it yields.
     Stream(Streamed),
-    /// Sent from its file with `sendfile(2)`.
+    /// Read from its file through the ring (io_uring) or sent with `sendfile(2)` (epoll).
     File(FileRegion),
 }
 

@@ -6,8 +6,10 @@
 //! encrypted on its way out. The plain path is untouched by it (one branch on
 //! an `Option`).
 
+use std::fs::File;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -29,6 +31,9 @@ const READ_CHUNK: usize = 8 * 1024;
 const LINGER: Duration = Duration::from_secs(1);
 /// The most bytes drained while lingering.
 const LINGER_BYTES: usize = 256 * 1024;
+/// The most one file read takes: a file up to this size is read whole (the storefront's
+/// largest page is 88 KB); a larger one goes out a buffer of this size at a time.
+const FILE_READ_MAX: usize = 128 * 1024;
 
 /// What ended a wait.
 pub(super) enum Wake<T> {
@@ -79,6 +84,45 @@ impl Transport {
             write_timeout,
             #[cfg(feature = "tls")]
             tls: None,
+        }
+    }
+
+    /// Whether file bodies are read through the ring and sent as bytes (io_uring, plain
+    /// socket), rather than with `sendfile(2)`, which would block the worker while a file
+    /// that is not in the page cache comes from the disk.
+    pub(super) fn reads_files(&self) -> bool {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return false;
+        }
+        self.conn.stream().driver() == hiver_runtime::Driver::IoUring
+    }
+
+    /// Reads up to `len` bytes (at most `FILE_READ_MAX`) of `file` at `offset`, within
+    /// the write timeout: the bytes (empty at the end of the file), or `None` if the read
+    /// failed or stalled.
+    ///
+    /// Each read gets a buffer of its own, sized to it and freed once its bytes are sent:
+    /// a buffer kept per connection would hold its memory while the connection idles.
+    pub(super) async fn read_file(
+        &mut self,
+        file: &Arc<File>,
+        offset: u64,
+        len: u64,
+    ) -> Option<Bytes> {
+        let len = usize::try_from(len).map_or(FILE_READ_MAX, |len| len.min(FILE_READ_MAX));
+        self.sleep.reset(time::now() + self.write_timeout);
+        let read = hiver_runtime::fs::read_at(Arc::clone(file), BytesMut::new(), offset, len);
+        match race(read, &mut self.sleep, None).await {
+            Wake::Done((Ok(_), buf)) => Some(buf.freeze()),
+            Wake::Done((Err(e), _)) => {
+                tracing::debug!(error = %e, "file body read failed");
+                None
+            }
+            Wake::TimedOut | Wake::Shutdown => {
+                tracing::debug!("file body read stalled");
+                None
+            }
         }
     }
 

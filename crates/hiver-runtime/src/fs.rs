@@ -1,0 +1,112 @@
+//! Files read on the runtime's driver.
+//!
+//! On io_uring a read goes through the ring (`IORING_OP_READ`): a file in the page cache is
+//! read when the loop turn submits it, and one that has to come from the disk is read by
+//! the kernel while the worker serves its other connections. On epoll it is a `pread` on
+//! the worker (regular files are never "not ready" to epoll), which waits for the disk.
+
+use std::{fs::File, io, os::fd::AsFd, pin::Pin, rc::Rc, sync::Arc, task::Context, task::Poll};
+
+use bytes::BytesMut;
+
+use crate::{
+    rt::{self, Core},
+    slab::Key,
+    sys::{self, Driver, uring::ReadPayload},
+};
+
+/// The most one read asks for (the kernel's own limit on a read is about 2 GiB).
+const READ_MAX: usize = 1 << 30;
+
+/// Reads up to `len` bytes of `file` at `offset`, appending them to `buf` (which grows to
+/// have the room). Returns how many bytes were read, 0 at the end of the file, and the
+/// buffer. The file's position is not used or moved, so one open file can serve many
+/// reads at once.
+///
+/// Dropping the future before it completes is safe: on io_uring the read is cancelled, and
+/// its buffer and the file stay held until the kernel lets go of them.
+///
+/// # Errors
+///
+/// The read error; the buffer comes back as it was.
+///
+/// # Panics
+///
+/// Outside a Hiver runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use bytes::BytesMut;
+/// use hiver_runtime::{Runtime, fs};
+///
+/// let path = std::env::temp_dir().join(format!("hiver-fs-doc-{}", std::process::id()));
+/// std::fs::write(&path, b"hello, ring").unwrap();
+/// let file = Arc::new(std::fs::File::open(&path).unwrap());
+/// let read = Runtime::new().unwrap().block_on(fs::read_at(file, BytesMut::new(), 7, 64));
+/// let (n, buf) = (read.0.unwrap(), read.1);
+/// assert_eq!((n, &buf[..]), (4, &b"ring"[..]));
+/// std::fs::remove_file(&path).unwrap();
+/// ```
+pub async fn read_at(
+    file: Arc<File>,
+    mut buf: BytesMut,
+    offset: u64,
+    len: usize,
+) -> (io::Result<usize>, BytesMut) {
+    let len = len.min(READ_MAX);
+    let core = rt::current();
+    match &core.driver {
+        Driver::Uring(u) => {
+            buf.reserve(len);
+            let key = u.submit_read_at(ReadPayload { file, buf }, offset, len as u32);
+            let (res, payload) = ReadOp {
+                core: &core,
+                key,
+                done: false,
+            }
+            .await;
+            (res, payload.buf)
+        }
+        Driver::Epoll(_) => loop {
+            match sys::pread_spare(file.as_fd(), &mut buf, offset, len) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                res => return (res, buf),
+            }
+        },
+    }
+}
+
+/// A file read in flight on io_uring.
+struct ReadOp<'a> {
+    core: &'a Rc<Core>,
+    key: Key,
+    done: bool,
+}
+
+impl std::future::Future for ReadOp<'_> {
+    type Output = (io::Result<usize>, ReadPayload);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Driver::Uring(u) = &self.core.driver else {
+            unreachable!("a ReadOp exists only on io_uring");
+        };
+        let res = u.poll_read_op(self.key, cx);
+        if res.is_ready() {
+            self.done = true;
+        }
+        res
+    }
+}
+
+impl Drop for ReadOp<'_> {
+    fn drop(&mut self) {
+        if !self.done
+            && let Driver::Uring(u) = &self.core.driver
+        {
+            u.drop_op(self.key);
+        }
+    }
+}
