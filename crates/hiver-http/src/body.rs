@@ -146,7 +146,9 @@ impl Body {
     }
 
     /// A body streamed chunk by chunk; it is sent with `Transfer-Encoding: chunked`
-    /// (or closes the connection for HTTP/1.0 clients).
+    /// (or closes the connection for HTTP/1.0 clients). Chunks the stream has ready are
+    /// sent together (up to 64 KiB at a time); whenever the stream has to wait, what it
+    /// yielded so far, the head included, is sent first.
     pub fn stream<S>(stream: S) -> Self
     where
         S: Stream<Item = Result<Bytes, BoxError>> + 'static,

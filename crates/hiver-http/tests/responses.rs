@@ -73,6 +73,22 @@ both_drivers! {
         assert_eq!(c.response().text(), "/uri/next");
     }
 
+    // Chunks a stream has ready are batched, but nothing waits on a stream that waits:
+    // the head goes out before the first chunk, which this stream makes 1 s late.
+    fn a_waiting_stream_gets_its_head_out_before_it_waits(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send(get("/stream?n=1&delay=1000"));
+        let early = c.try_response(false, std::time::Duration::from_millis(500));
+        let Err(common::client::ReadError::Timeout { partial }) = early else {
+            panic!("expected only the head within 500 ms, got {early:?}");
+        };
+        let text = String::from_utf8_lossy(&partial).to_ascii_lowercase();
+        assert!(text.starts_with("http/1.1 200"), "{text}");
+        assert!(text.contains("transfer-encoding: chunked"), "{text}");
+        assert!(!text.contains("chunk0"), "the chunk came early: {text}");
+    }
+
     fn empty_stream_is_valid_chunked(d) {
         let server = start(d);
         let mut c = server.client();

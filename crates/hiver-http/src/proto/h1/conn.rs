@@ -19,6 +19,10 @@ use crate::codec::semantics::list_elements;
 use crate::codec::{self, ParseError, RequestHead};
 use crate::{Body, ConnectionInfo, FileRegion, Http1Config, Request, Response, Service, pool};
 
+/// Bytes of a streamed body queued while its stream has more ready, before they are sent
+/// anyway (the stream may have megabytes ready).
+const STREAM_BATCH: usize = 64 * 1024;
+
 /// One HTTP/1.1 connection. Lives on one worker, in one task; nothing in it
 /// is shared but the service and the configuration.
 pub(crate) struct Conn<S> {
@@ -289,42 +293,62 @@ impl<S: Service> Conn<S> {
         Step::Continue
     }
 
-    /// Writes a streamed body piece by piece as the stream yields. A failing
-    /// or stalled stream cannot be reported any more: the connection is
-    /// dropped, which a chunked client sees as a truncated body.
+    /// Writes a streamed body as the stream yields. Chunks the stream has ready join what
+    /// is queued (the head first), and the queue goes out when the stream has to wait or
+    /// holds `STREAM_BATCH` bytes: a stream that yields everything at once (a compressed
+    /// file, a rendered page) leaves in one send, with its encoder already dropped, while
+    /// one that waits on its data still gets each chunk out before it waits. A failing or
+    /// stalled stream cannot be reported any more: the connection is dropped, which a
+    /// chunked client sees as a truncated body.
     async fn write_stream(&mut self, streamed: Streamed) -> Step {
         let Streamed {
             mut stream,
             chunked,
         } = streamed;
-        if !self.flush().await {
-            return Step::Abort;
-        }
+        let mut batched = 0;
         loop {
-            let deadline = time::now() + self.config.request_timeout();
-            let next = poll_fn(|cx| stream.as_mut().poll_next(cx));
-            let chunk = match self.transport.race(next, deadline, false).await {
-                Wake::Done(None) => break,
-                Wake::Done(Some(Ok(chunk))) => chunk,
-                Wake::Done(Some(Err(e))) => {
-                    tracing::debug!(error = %e, "response body stream failed");
-                    return Step::Abort;
+            let now = poll_fn(|cx| Poll::Ready(stream.as_mut().poll_next(cx))).await;
+            let next = match now {
+                Poll::Ready(next) => next,
+                Poll::Pending => {
+                    if !self.flush().await {
+                        return Step::Abort;
+                    }
+                    batched = 0;
+                    let deadline = time::now() + self.config.request_timeout();
+                    let next = poll_fn(|cx| stream.as_mut().poll_next(cx));
+                    match self.transport.race(next, deadline, false).await {
+                        Wake::Done(next) => next,
+                        Wake::TimedOut | Wake::Shutdown => {
+                            tracing::debug!("response body stream stalled");
+                            return Step::Abort;
+                        }
+                    }
                 }
-                Wake::TimedOut | Wake::Shutdown => {
-                    tracing::debug!("response body stream stalled");
+            };
+            let chunk = match next {
+                None => break,
+                Some(Ok(chunk)) => chunk,
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "response body stream failed");
                     return Step::Abort;
                 }
             };
             if chunk.is_empty() {
                 continue;
             }
+            batched += chunk.len();
             self.outbox.queue_body_piece(chunk, chunked);
-            if !self.flush().await {
-                return Step::Abort;
+            if batched >= STREAM_BATCH || self.outbox.is_full() {
+                if !self.flush().await {
+                    return Step::Abort;
+                }
+                batched = 0;
             }
         }
+        // The stream is done (and dropped with this frame); what is queued leaves with
+        // the next batch, or before the close.
         if chunked {
-            // Left queued: it leaves with the next batch.
             self.outbox.queue_last_chunk();
             Step::Continue
         } else {
