@@ -1,5 +1,5 @@
-//! Per-thread pools of the two maps every request and response carries: the header map
-//! and the extensions.
+//! Per-thread pools of the two maps every request and response carries (the header map
+//! and the extensions), and of the buffers file bodies are read into on io_uring.
 //!
 //! A request arrives with a header map and extensions (the [`ConnectionInfo`](crate::ConnectionInfo)
 //! at least), and its response leaves with a header map (a `Content-Type` at least). Each of
@@ -30,6 +30,7 @@
 
 use std::cell::RefCell;
 
+use bytes::Bytes;
 use http::{Extensions, HeaderMap};
 
 /// Maps kept per thread, of each kind: more in-flight requests than this on one worker
@@ -45,6 +46,92 @@ thread_local! {
     static HEADERS: RefCell<Vec<HeaderMap>> = const { RefCell::new(Vec::new()) };
     /// Emptied extensions with their allocation.
     static EXTENSIONS: RefCell<Vec<Extensions>> = const { RefCell::new(Vec::new()) };
+    /// File-read buffers, by size class.
+    static READ_BUFFERS: RefCell<ReadBuffers> = const { RefCell::new(ReadBuffers::new()) };
+}
+
+/// The smallest and largest file-read buffers, as powers of two (4 KiB and 128 KiB).
+const READ_MIN_SHIFT: u32 = 12;
+const READ_MAX_SHIFT: u32 = 17;
+const READ_CLASSES: usize = (READ_MAX_SHIFT - READ_MIN_SHIFT + 1) as usize;
+/// The most bytes of file-read buffers one thread keeps.
+const READ_KEPT_BYTES: usize = 4 << 20;
+
+/// Emptied file-read buffers, one list per power-of-two size.
+///
+/// Why a pool: on io_uring a file body's buffer lives until its send completes, so a loop
+/// turn that answers 64 requests for an 88 KB file holds 64 such buffers, all freed a turn
+/// later. glibc gives that much freed heap back to the kernel (`MADV_DONTNEED`) and the
+/// next turn faults it in again: about 10 page faults per request and a third fewer
+/// requests per CPU-second, against none with the buffers kept here.
+struct ReadBuffers {
+    classes: [Vec<Vec<u8>>; READ_CLASSES],
+    bytes: usize,
+}
+
+impl ReadBuffers {
+    const fn new() -> Self {
+        ReadBuffers {
+            classes: [const { Vec::new() }; READ_CLASSES],
+            bytes: 0,
+        }
+    }
+}
+
+/// The size class of a buffer for `len` bytes: its index and capacity.
+fn read_class(len: usize) -> (usize, usize) {
+    let cap = len
+        .next_power_of_two()
+        .clamp(1 << READ_MIN_SHIFT, 1 << READ_MAX_SHIFT);
+    ((cap.trailing_zeros() - READ_MIN_SHIFT) as usize, cap)
+}
+
+/// An empty buffer with room for `len` bytes (at most 128 KiB: callers read larger files
+/// in pieces), reused from this thread's pool when one of its size is there.
+pub(crate) fn read_buffer(len: usize) -> Vec<u8> {
+    let (class, cap) = read_class(len);
+    let kept = READ_BUFFERS
+        .try_with(|pool| {
+            let mut pool = pool.borrow_mut();
+            let buf = pool.classes[class].pop()?;
+            pool.bytes -= buf.capacity();
+            Some(buf)
+        })
+        .ok()
+        .flatten();
+    kept.unwrap_or_else(|| Vec::with_capacity(cap))
+}
+
+/// The bytes of a buffer from [`read_buffer`], as `Bytes` that hand the buffer back to the
+/// pool of the thread that drops them last (or free it, if that pool is full).
+pub(crate) fn read_bytes(buf: Vec<u8>) -> Bytes {
+    Bytes::from_owner(ReadBuffer(buf))
+}
+
+struct ReadBuffer(Vec<u8>);
+
+impl AsRef<[u8]> for ReadBuffer {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for ReadBuffer {
+    fn drop(&mut self) {
+        let mut buf = std::mem::take(&mut self.0);
+        let (class, cap) = read_class(buf.capacity());
+        if buf.capacity() != cap {
+            return;
+        }
+        buf.clear();
+        let _ = READ_BUFFERS.try_with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.bytes + cap <= READ_KEPT_BYTES {
+                pool.bytes += cap;
+                pool.classes[class].push(buf);
+            }
+        });
+    }
 }
 
 /// An empty header map, with the allocation of one handed back earlier on this thread
@@ -144,6 +231,40 @@ mod tests {
         let again = extensions();
         assert!(again.is_empty());
         assert!(again.get::<Arc<u32>>().is_none());
+    }
+
+    #[test]
+    fn read_buffers_come_back_to_their_size_class_once_their_bytes_drop() {
+        let mut buf = read_buffer(5000);
+        assert_eq!(buf.capacity(), 8192, "sized up to a power of two");
+        buf.extend_from_slice(&[7; 5000]);
+        let ptr = buf.as_ptr();
+        let bytes = read_bytes(buf);
+        let slice = bytes.slice(10..20);
+        drop(bytes);
+        assert_eq!(&slice[..], &[7; 10]);
+        // Still referenced by the slice: not back yet.
+        let other = read_buffer(8000);
+        assert_ne!(other.as_ptr(), ptr);
+        drop(other);
+        drop(slice);
+        let again = read_buffer(8000);
+        assert_eq!(
+            (again.as_ptr(), again.len()),
+            (ptr, 0),
+            "the same buffer, emptied"
+        );
+        // Other sizes come from other classes; over 128 KiB is capped.
+        assert_eq!(read_buffer(1).capacity(), 4096);
+        assert_eq!(read_buffer(1 << 20).capacity(), 128 << 10);
+    }
+
+    #[test]
+    fn read_buffers_kept_per_thread_are_bounded_in_bytes() {
+        let bufs: Vec<_> = (0..64).map(|_| read_buffer(128 << 10)).collect();
+        drop(bufs.into_iter().map(read_bytes).collect::<Vec<_>>());
+        let kept = READ_BUFFERS.with(|pool| pool.borrow().bytes);
+        assert_eq!(kept, READ_KEPT_BYTES);
     }
 
     #[test]

@@ -7,8 +7,6 @@
 
 use std::{fs::File, io, os::fd::AsFd, pin::Pin, rc::Rc, sync::Arc, task::Context, task::Poll};
 
-use bytes::BytesMut;
-
 use crate::{
     rt::{self, Core},
     slab::Key,
@@ -39,23 +37,22 @@ const READ_MAX: usize = 1 << 30;
 /// ```
 /// use std::sync::Arc;
 ///
-/// use bytes::BytesMut;
 /// use hiver_runtime::{Runtime, fs};
 ///
 /// let path = std::env::temp_dir().join(format!("hiver-fs-doc-{}", std::process::id()));
 /// std::fs::write(&path, b"hello, ring").unwrap();
 /// let file = Arc::new(std::fs::File::open(&path).unwrap());
-/// let read = Runtime::new().unwrap().block_on(fs::read_at(file, BytesMut::new(), 7, 64));
+/// let read = Runtime::new().unwrap().block_on(fs::read_at(file, Vec::new(), 7, 64));
 /// let (n, buf) = (read.0.unwrap(), read.1);
 /// assert_eq!((n, &buf[..]), (4, &b"ring"[..]));
 /// std::fs::remove_file(&path).unwrap();
 /// ```
 pub async fn read_at(
     file: Arc<File>,
-    mut buf: BytesMut,
+    mut buf: Vec<u8>,
     offset: u64,
     len: usize,
-) -> (io::Result<usize>, BytesMut) {
+) -> (io::Result<usize>, Vec<u8>) {
     let len = len.min(READ_MAX);
     let core = rt::current();
     match &core.driver {

@@ -1014,14 +1014,14 @@ fn file_reads_at_offsets_append_and_stop_at_the_end(driver: Driver) {
             let file = Arc::new(pattern_file(LEN));
             let want = pattern_bytes(LEN);
             // From an offset, into a buffer that already holds something: appended.
-            let mut buf = BytesMut::from(&b"head:"[..]);
+            let mut buf = b"head:".to_vec();
             let (n, back) = crate::fs::read_at(file.clone(), buf, 1000, 5000).await;
             assert_eq!(n.unwrap(), 5000);
             buf = back;
             assert_eq!(&buf[..5], b"head:");
             assert_eq!(&buf[5..], &want[1000..6000]);
             // The whole file, read after read, as a server streams one.
-            let mut whole = BytesMut::new();
+            let mut whole = Vec::new();
             let mut offset = 0;
             loop {
                 let (n, back) = crate::fs::read_at(file.clone(), whole, offset, 64 << 10).await;
@@ -1037,15 +1037,12 @@ fn file_reads_at_offsets_append_and_stop_at_the_end(driver: Driver) {
                 "the file came back whole and in order"
             );
             // At and past the end: nothing, the buffer as it was.
-            let (n, back) =
-                crate::fs::read_at(file.clone(), BytesMut::new(), LEN as u64 + 7, 10).await;
+            let (n, back) = crate::fs::read_at(file.clone(), Vec::new(), LEN as u64 + 7, 10).await;
             assert_eq!((n.unwrap(), back.len()), (0, 0));
             // Several reads of one file in flight at once, each at its own offset.
             let reads = (0..8u64).map(|i| {
                 let file = file.clone();
-                spawn(
-                    async move { crate::fs::read_at(file, BytesMut::new(), i * 1000, 1000).await },
-                )
+                spawn(async move { crate::fs::read_at(file, Vec::new(), i * 1000, 1000).await })
             });
             let handles: Vec<_> = reads.collect();
             for (i, h) in handles.into_iter().enumerate() {
@@ -1062,7 +1059,7 @@ fn a_file_read_that_fails_returns_the_buffer_unchanged(driver: Driver) {
         rt.block_on(async {
             // A directory cannot be read: EISDIR, whichever way the read goes.
             let dir = Arc::new(std::fs::File::open(std::env::temp_dir()).unwrap());
-            let buf = BytesMut::from(&b"kept"[..]);
+            let buf = b"kept".to_vec();
             let (res, back) = crate::fs::read_at(dir, buf, 0, 4096).await;
             assert_eq!(res.unwrap_err().raw_os_error(), Some(libc::EISDIR));
             assert_eq!(&back[..], b"kept");
@@ -1078,11 +1075,10 @@ fn file_reads_dropped_in_flight_leave_the_runtime_usable(driver: Driver) {
             for _ in 0..50 {
                 // Polled once (submitted on io_uring), then dropped: the buffer and the
                 // file must stay valid until the kernel is done with them.
-                let mut read =
-                    std::pin::pin!(crate::fs::read_at(file.clone(), BytesMut::new(), 0, LEN));
+                let mut read = std::pin::pin!(crate::fs::read_at(file.clone(), Vec::new(), 0, LEN));
                 let _ = poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
             }
-            let (n, buf) = crate::fs::read_at(file.clone(), BytesMut::new(), 0, LEN).await;
+            let (n, buf) = crate::fs::read_at(file.clone(), Vec::new(), 0, LEN).await;
             assert_eq!(n.unwrap(), LEN);
             assert!(buf[..] == pattern_bytes(LEN)[..]);
         });

@@ -107,7 +107,7 @@ impl Driver {
 /// (reserved first); returns the bytes read (0 at the end of the file).
 pub(crate) fn pread_spare(
     file: BorrowedFd<'_>,
-    buf: &mut BytesMut,
+    buf: &mut Vec<u8>,
     offset: u64,
     len: usize,
 ) -> io::Result<usize> {

@@ -158,7 +158,7 @@ enum Payload {
 /// until the read completes.
 pub(crate) struct ReadPayload {
     pub file: Arc<File>,
-    pub buf: BytesMut,
+    pub buf: Vec<u8>,
 }
 
 /// A send's pieces and the `msghdr` and iovecs that point into them. Boxed, so the
@@ -506,7 +506,7 @@ impl Uring {
             payload: Payload::Read(payload),
             orphaned: false,
         });
-        // The buffer's heap memory stays put while the `BytesMut` handle moves into the
+        // The buffer's heap memory stays put while the `Vec` handle moves into the
         // `Op`; the `Op` keeps it, and the file open, until the completion.
         let entry = opcode::Read::new(Fd(fd), spare, len)
             .offset(offset)

@@ -102,8 +102,9 @@ impl Transport {
     /// the write timeout: the bytes (empty at the end of the file), or `None` if the read
     /// failed or stalled.
     ///
-    /// Each read gets a buffer of its own, sized to it and freed once its bytes are sent:
-    /// a buffer kept per connection would hold its memory while the connection idles.
+    /// Each read gets a buffer of its own from the worker's pool (`pool::read_buffer`),
+    /// which goes back there once its bytes are sent: a buffer kept per connection would
+    /// hold its memory while the connection idles.
     pub(super) async fn read_file(
         &mut self,
         file: &Arc<File>,
@@ -112,9 +113,10 @@ impl Transport {
     ) -> Option<Bytes> {
         let len = usize::try_from(len).map_or(FILE_READ_MAX, |len| len.min(FILE_READ_MAX));
         self.sleep.reset(time::now() + self.write_timeout);
-        let read = hiver_runtime::fs::read_at(Arc::clone(file), BytesMut::new(), offset, len);
+        let buf = crate::pool::read_buffer(len);
+        let read = hiver_runtime::fs::read_at(Arc::clone(file), buf, offset, len);
         match race(read, &mut self.sleep, None).await {
-            Wake::Done((Ok(_), buf)) => Some(buf.freeze()),
+            Wake::Done((Ok(_), buf)) => Some(crate::pool::read_bytes(buf)),
             Wake::Done((Err(e), _)) => {
                 tracing::debug!(error = %e, "file body read failed");
                 None
