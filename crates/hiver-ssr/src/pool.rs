@@ -42,8 +42,8 @@
 mod builder;
 mod metrics;
 mod pinning;
+mod render_thread;
 mod watch;
-mod worker;
 
 use std::future::Future;
 use std::path::Path;
@@ -62,7 +62,7 @@ pub use watch::Watcher;
 
 use crate::engine::{Bundle, BundleError, EngineFactory, Limits, Page, RenderError};
 use metrics::Metrics;
-use worker::Worker;
+use render_thread::RenderThread;
 
 /// The target of the per-render `render` span, for filtering (e.g.
 /// `RUST_LOG=info,hiver_ssr::render=warn` drops the spans but keeps other logs).
@@ -233,8 +233,8 @@ impl RenderPool {
                 if let Some(cpu) = cpu {
                     pinning::pin_current(index, cpu);
                 }
-                if let Some(worker) = Worker::start(shared, ready) {
-                    worker.run(queue);
+                if let Some(thread) = RenderThread::start(shared, ready) {
+                    thread.run(queue);
                 }
             })
     }

@@ -8,7 +8,10 @@ use std::time::Instant;
 use super::{Job, Loaded, RENDER_TARGET, Rendered, Shared};
 use crate::engine::{BundleError, Engine, RenderError};
 
-pub(super) struct Worker {
+/// The state of one render thread: its engine context and the generation it was built from.
+/// Owned by that thread alone; the queue and `shared` are how it meets the rest of the pool.
+pub(super) struct RenderThread {
+    /// The pool's shared state: the factory, the current bundle, metrics and the stop flag.
     shared: Arc<Shared>,
     /// `None` after a failure until a fresh context is built.
     engine: Option<Box<dyn Engine>>,
@@ -16,7 +19,7 @@ pub(super) struct Worker {
     generation: u64,
 }
 
-impl Worker {
+impl RenderThread {
     /// Builds this thread's first context, reporting the outcome through `ready`.
     pub(super) fn start(
         shared: Arc<Shared>,
@@ -30,7 +33,7 @@ impl Worker {
                 // and the job loop ends as soon as the queue closes.
                 let _ = ready.send(Ok(()));
                 let engine = Some(engine);
-                Some(Worker {
+                Some(RenderThread {
                     shared,
                     engine,
                     generation,
