@@ -89,6 +89,7 @@
 
 mod bundle;
 mod error;
+mod failure;
 mod quickjs;
 #[cfg(feature = "v8")]
 mod v8;

@@ -1,6 +1,6 @@
 //! The QuickJS backend (via `rquickjs`): one runtime and one context per render thread.
 
-mod failure;
+mod classify;
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -12,8 +12,8 @@ use rquickjs::{
     Array, CatchResultExt, Context, Ctx, FromJs, Function, Object, Persistent, Runtime, Value,
 };
 
+use super::failure::Failure;
 use super::{Bundle, BundleError, Engine, EngineFactory, Limits, PRELUDE, Page, RenderError};
-use failure::Failure;
 
 /// The QuickJS engine factory (QuickJS-ng, compiled from C source by `rquickjs`).
 ///

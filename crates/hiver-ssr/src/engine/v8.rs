@@ -5,8 +5,8 @@
 //! JSON string that `JSON.parse` reads inside V8, promises settle through microtask
 //! checkpoints and zero-delay timers, and failures sort into the same [`RenderError`] kinds.
 
+mod classify;
 mod code_cache;
-mod failure;
 mod limits;
 mod watchdog;
 
@@ -14,9 +14,9 @@ use std::rc::Rc;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
+use super::failure::Failure;
 use super::{Bundle, BundleError, Engine, EngineFactory, Limits, PRELUDE, Page, RenderError};
 use code_cache::Stage;
-use failure::Failure;
 use limits::{HeapGuard, Running};
 use watchdog::Watchdog;
 
