@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::{Job, Loaded, RENDER_TARGET, Rendered, Shared};
-use crate::engine::{BundleError, Engine, RenderError};
+use crate::engine::{BundleError, Engine, RenderError, RenderResult};
 
 /// The state of one render thread: its engine context and the generation it was built from.
 /// Owned by that thread alone; the queue and `shared` are how it meets the rest of the pool.
@@ -74,7 +74,7 @@ impl RenderThread {
         self.shared.metrics.record(&result, started.elapsed());
         let tainted = matches!(&result, Err(e) if e.taints_context());
         let generation = self.generation;
-        let result = result.map(|page| Rendered::new(page, generation));
+        let result = result.map(|result| Rendered { result, generation });
         // A dropped receiver only means nobody waits for this page any more.
         let _ = job.reply.send(result);
         if tainted {
@@ -82,11 +82,7 @@ impl RenderThread {
         }
     }
 
-    fn render(
-        &mut self,
-        job: &Job,
-        span: &tracing::Span,
-    ) -> Result<crate::engine::Page, RenderError> {
+    fn render(&mut self, job: &Job, span: &tracing::Span) -> Result<RenderResult, RenderError> {
         self.switch_if_reloaded();
         let mut engine = match self.engine.take() {
             Some(engine) => engine,

@@ -91,7 +91,7 @@ impl PageSpec {
         let state = HydrationState::new(&*self.props).map_err(Failure::Document)?;
         let (status, html) = self
             .template
-            .render_page(&rendered, &state)
+            .render_page(&rendered.result, &state)
             .map_err(Failure::Document)?;
         let mut page = Page::builder(html)
             .status(status)
