@@ -79,6 +79,7 @@ impl Finisher {
 
 /// Everything needed to build one page besides the render itself. `Send`, and holds no
 /// handle on the `Ssr`, so a finisher thread never drops the last one.
+#[derive(Clone)]
 pub(crate) struct PageSpec {
     pub(crate) template: Arc<DocumentTemplate>,
     pub(crate) props: Arc<Value>,
