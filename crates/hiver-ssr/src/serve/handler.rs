@@ -14,8 +14,8 @@ use http::request::Parts;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
-use super::failure::Failure;
 use super::finish::PageSpec;
+use super::page_failure::PageFailure;
 use super::policy::fill_tag;
 use super::request::{RequestParts, declared_query};
 use super::{Inner, PageRoute, local};
@@ -141,18 +141,18 @@ impl RenderJob {
     }
 
     /// Render, then the document (on a finisher thread).
-    async fn run(&self, spec: PageSpec) -> Result<Page, Failure> {
+    async fn run(&self, spec: PageSpec) -> Result<Page, PageFailure> {
         let rendered = self.render().await?;
         self.inner.finisher.finish(spec, rendered).await
     }
 
-    async fn render(&self) -> Result<Rendered, Failure> {
+    async fn render(&self) -> Result<Rendered, PageFailure> {
         let pending = self
             .inner
             .pool
             .submit(self.url.as_str(), &self.spec.props)
-            .map_err(Failure::Render)?;
-        pending.await.map_err(Failure::Render)
+            .map_err(PageFailure::Render)?;
+        pending.await.map_err(PageFailure::Render)
     }
 }
 
@@ -234,8 +234,8 @@ fn shell(
     err: &CacheError,
     props: &Value,
 ) -> Response {
-    let failure = err.render_error().downcast_ref::<Failure>();
-    let status = if failure.is_some_and(Failure::is_unavailable) {
+    let failure = err.render_error().downcast_ref::<PageFailure>();
+    let status = if failure.is_some_and(PageFailure::is_unavailable) {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         route.policy.error_status
@@ -245,7 +245,7 @@ fn shell(
             route = %route.pattern,
             page = ?key,
             error = %err.render_error(),
-            js_stack = failure.and_then(Failure::js_stack).unwrap_or(""),
+            js_stack = failure.and_then(PageFailure::js_stack).unwrap_or(""),
             "server render failed; serving the client-side shell"
         );
     }
