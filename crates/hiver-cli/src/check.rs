@@ -33,9 +33,9 @@ pub fn run(config: &Config) -> Result<(), CliError> {
     let took = started.elapsed();
     println!(
         "hiver: / rendered with status {} in {:.1} ms ({} bytes of HTML; site loaded in {:.1} ms)",
-        rendered.status,
+        rendered.result.status,
         took.as_secs_f64() * 1e3,
-        rendered.html.len(),
+        rendered.result.html.len(),
         loaded.as_secs_f64() * 1e3,
     );
     Ok(())

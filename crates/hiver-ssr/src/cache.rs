@@ -17,14 +17,14 @@
 //! # Examples
 //!
 //! ```
-//! use hiver_ssr::cache::{CacheKey, CachePolicy, Outcome, Page, PageCache};
+//! use hiver_ssr::cache::{CacheKey, CachePolicy, Destination, Outcome, Page, PageCache};
 //! use http::{HeaderMap, Method};
 //!
 //! let cache = PageCache::builder().build();
 //! let worker = cache.worker();
 //! let key = CacheKey::builder(&Method::GET, "/hello").build()?;
 //! let policy = CachePolicy::default();
-//! let render = || async { Ok::<_, std::io::Error>(Page::builder("<h1>hi</h1>").build()) };
+//! let render = |_: Destination<'_>| async { Ok::<_, std::io::Error>(Page::builder("<h1>hi</h1>").build()) };
 //!
 //! let first = futures_executor::block_on(worker.serve(&key, &policy, &HeaderMap::new(), render))?;
 //! assert_eq!(first.outcome(), Outcome::Miss);
@@ -60,4 +60,4 @@ pub use negotiate::Encoding;
 pub use page::{Page, PageBuilder};
 pub use page_cache::{PageCache, PageCacheBuilder};
 pub use policy::{CachePolicy, CachePolicyBuilder};
-pub use worker::{Outcome, Refresh, Served, WorkerCache};
+pub use worker::{Destination, Outcome, Refresh, Served, WorkerCache};

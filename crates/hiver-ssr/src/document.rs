@@ -4,14 +4,14 @@
 //! At start-up, read the client build's Vite manifest and resolve the entry once (an unknown
 //! entry fails here, not on a request), then build a [`DocumentTemplate`]. Per page, wrap the
 //! props in a [`HydrationState`] and call [`DocumentTemplate::render_page`] with the engine's
-//! [`Page`](crate::engine::Page) or the pool's [`Rendered`](crate::Rendered), or
-//! [`DocumentTemplate::shell_response`] when the render failed.
+//! [`RenderResult`](crate::RenderResult) (the pool's [`Rendered`](crate::Rendered) carries it
+//! as `result`), or [`DocumentTemplate::shell_response`] when the render failed.
 //!
 //! # Examples
 //!
 //! ```
 //! use hiver_ssr::document::{DocumentTemplate, HydrationState, Manifest};
-//! use hiver_ssr::engine::Page;
+//! use hiver_ssr::RenderResult;
 //!
 //! let manifest = Manifest::from_str(r#"{
 //!   "src/main.tsx": { "file": "assets/main-4f2a.js", "isEntry": true,
@@ -24,8 +24,12 @@
 //!     .build();
 //!
 //! let state = HydrationState::new(&serde_json::json!({ "name": "</script>" }))?;
-//! let page = Page { html: "<h1>Hi</h1>".into(), head: "<title>Hi</title>".into(), status: 200 };
-//! let (status, body) = template.render_page(&page, &state)?;
+//! let result = RenderResult {
+//!     html: "<h1>Hi</h1>".into(),
+//!     head: "<title>Hi</title>".into(),
+//!     status: 200,
+//! };
+//! let (status, body) = template.render_page(&result, &state)?;
 //! assert_eq!(status, 200);
 //! let body = std::str::from_utf8(&body)?;
 //! assert!(body.contains(r#"<link rel="modulepreload" href="/static/assets/vendor-77e1.js">"#));
@@ -62,14 +66,12 @@ mod assets;
 mod error;
 mod escape;
 mod manifest;
-mod output;
 mod state;
 mod template;
 
 pub use assets::AssetTags;
 pub use error::{DocumentError, ManifestError};
 pub use manifest::{Manifest, ManifestChunk};
-pub use output::RenderOutput;
 pub use state::{HydrationState, STATE_ELEMENT_ID};
 pub use template::{DocumentTemplate, DocumentTemplateBuilder, render_status};
 

@@ -89,6 +89,7 @@
 
 mod bundle;
 mod error;
+mod failure;
 mod quickjs;
 #[cfg(feature = "v8")]
 mod v8;
@@ -135,9 +136,12 @@ impl Default for Limits {
     }
 }
 
-/// What one successful render produced.
+/// What one successful render produced: the one render result every layer passes on (the
+/// pool tags it with its bundle generation in [`Rendered`](crate::Rendered); the document is
+/// built from it). Not to be confused with [`cache::Page`](crate::cache::Page), the finished
+/// HTTP page.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page {
+pub struct RenderResult {
     /// The rendered HTML fragment (the application's root markup).
     pub html: String,
     /// Markup for `<head>` (title, meta tags); empty when `render` returned a plain string.
@@ -156,7 +160,7 @@ pub trait Engine {
     ///
     /// See [`RenderError`]. After a timeout, memory, stack or crash error the caller drops this
     /// engine and creates a new one.
-    fn render(&mut self, url: &str, props_json: &str) -> Result<Page, RenderError>;
+    fn render(&mut self, url: &str, props_json: &str) -> Result<RenderResult, RenderError>;
 }
 
 /// Creates engines: one per render thread, and one more to validate a bundle before use.

@@ -63,7 +63,7 @@ pub mod document;
 pub mod engine;
 pub mod pool;
 
-pub use engine::{Bundle, BundleError, RenderError};
+pub use engine::{Bundle, BundleError, RenderError, RenderResult};
 pub use pool::{PendingRender, RenderPool, RenderPoolBuilder, Rendered};
 #[cfg(feature = "framework")]
 pub mod serve;

@@ -14,9 +14,9 @@
 //!     .threads(2)
 //!     .time_limit(Duration::from_millis(500))
 //!     .build(bundle)?;
-//! let page = pool.render_blocking("/hello", &serde_json::json!({ "name": "world" }))?;
-//! assert_eq!(page.html, "<h1>Hello world</h1>");
-//! assert_eq!((page.status, page.generation), (200, 1));
+//! let rendered = pool.render_blocking("/hello", &serde_json::json!({ "name": "world" }))?;
+//! assert_eq!(rendered.result.html, "<h1>Hello world</h1>");
+//! assert_eq!((rendered.result.status, rendered.generation), (200, 1));
 //! # Ok(())
 //! # }
 //! ```
@@ -42,8 +42,8 @@
 mod builder;
 mod metrics;
 mod pinning;
+mod render_thread;
 mod watch;
-mod worker;
 
 use std::future::Future;
 use std::path::Path;
@@ -60,9 +60,9 @@ pub use metrics::{LATENCY_BUCKETS, LatencyHistogram, MetricsSnapshot};
 pub(crate) use watch::FileWatch;
 pub use watch::Watcher;
 
-use crate::engine::{Bundle, BundleError, EngineFactory, Limits, Page, RenderError};
+use crate::engine::{Bundle, BundleError, EngineFactory, Limits, RenderError, RenderResult};
 use metrics::Metrics;
-use worker::Worker;
+use render_thread::RenderThread;
 
 /// The target of the per-render `render` span, for filtering (e.g.
 /// `RUST_LOG=info,hiver_ssr::render=warn` drops the spans but keeps other logs).
@@ -72,30 +72,14 @@ pub const RENDER_TARGET: &str = "hiver_ssr::render";
 /// the Rust frames below the interpreter.
 const THREAD_STACK_MARGIN: usize = 2 << 20;
 
-/// A rendered page, tagged with the bundle generation that rendered it.
+/// The engine's [`RenderResult`], tagged with the bundle generation that rendered it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
-    /// The rendered HTML fragment.
-    pub html: String,
-    /// Markup for `<head>`; empty when the bundle returned a plain string.
-    pub head: String,
-    /// The HTTP status the page asks for.
-    pub status: u16,
+    /// What the render produced: HTML, head markup and status.
+    pub result: RenderResult,
     /// The bundle generation (see [`RenderPool::generation`]); a cache drops entries rendered
     /// by an older one.
     pub generation: u64,
-}
-
-impl Rendered {
-    fn new(page: Page, generation: u64) -> Self {
-        let Page { html, head, status } = page;
-        Rendered {
-            html,
-            head,
-            status,
-            generation,
-        }
-    }
 }
 
 /// A queued render. Await it, or call [`wait`](Self::wait) outside async code. Dropping it
@@ -233,8 +217,8 @@ impl RenderPool {
                 if let Some(cpu) = cpu {
                     pinning::pin_current(index, cpu);
                 }
-                if let Some(worker) = Worker::start(shared, ready) {
-                    worker.run(queue);
+                if let Some(thread) = RenderThread::start(shared, ready) {
+                    thread.run(queue);
                 }
             })
     }

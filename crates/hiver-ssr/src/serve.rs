@@ -55,11 +55,11 @@
 mod assets;
 mod builder;
 mod error;
-mod failure;
 mod finish;
 mod handler;
 mod local;
 mod metrics;
+mod page_failure;
 mod policy;
 mod request;
 mod watch;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cache_support::{Renders, key};
 use futures_executor::block_on;
-use hiver_ssr::cache::{BypassRules, CachePolicy, Encoding, Outcome, Page, PageCache};
+use hiver_ssr::cache::{BypassRules, CachePolicy, Destination, Encoding, Outcome, Page, PageCache};
 use http::HeaderMap;
 use http::header::{ACCEPT_ENCODING, AUTHORIZATION, COOKIE, IF_NONE_MATCH};
 
@@ -103,7 +103,7 @@ fn byte_bound_evicts() {
     let body = "x".repeat(10_000);
     for i in 0..100 {
         let page = Page::builder(body.clone()).build();
-        let render = move || {
+        let render = move |_: Destination<'_>| {
             let page = page.clone();
             async move { Ok::<_, std::io::Error>(page) }
         };
@@ -179,7 +179,8 @@ fn served_bodies_are_shared_not_copied() {
     let cache = PageCache::default();
     let w = cache.worker();
     let (k, p, h) = (key("/shared"), CachePolicy::default(), HeaderMap::new());
-    let render = || async { Ok::<_, std::io::Error>(Page::builder(html_60k()).build()) };
+    let render =
+        |_: Destination<'_>| async { Ok::<_, std::io::Error>(Page::builder(html_60k()).build()) };
     let a = block_on(w.serve(&k, &p, &h, render)).unwrap();
     let b = block_on(w.serve(&k, &p, &h, render)).unwrap();
     assert_eq!(

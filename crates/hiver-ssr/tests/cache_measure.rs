@@ -7,7 +7,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use futures_executor::block_on;
-use hiver_ssr::cache::{CacheKey, CachePolicy, Compression, Encoding, Outcome, Page, PageCache};
+use hiver_ssr::cache::{
+    CacheKey, CachePolicy, Compression, Destination, Encoding, Outcome, Page, PageCache,
+};
 use http::{HeaderMap, Method};
 
 fn html_60k() -> String {
@@ -55,7 +57,7 @@ fn lookup_costs() {
         .collect();
     let (policy, headers) = (CachePolicy::default(), HeaderMap::new());
     let page = Page::builder(html_60k()).build();
-    let render = move || {
+    let render = move |_: Destination<'_>| {
         let page = page.clone();
         async move { Ok::<_, std::io::Error>(page) }
     };

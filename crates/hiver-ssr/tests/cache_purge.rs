@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use cache_support::{from_thread, key};
 use futures_executor::block_on;
-use hiver_ssr::cache::{CacheKey, CachePolicy, Outcome, Page, PageCache};
+use hiver_ssr::cache::{CacheKey, CachePolicy, Destination, Outcome, Page, PageCache};
 use http::{HeaderMap, Method};
 
 type Reply = Sender<(Outcome, Bytes)>;
@@ -115,8 +115,9 @@ fn render_fn(
     path: String,
     renders: Arc<AtomicUsize>,
     generation: Arc<AtomicU64>,
-) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<Page, std::io::Error>>>> {
-    move || {
+) -> impl Fn(Destination<'_>) -> std::pin::Pin<Box<dyn Future<Output = Result<Page, std::io::Error>>>>
+{
+    move |_| {
         let n = renders.fetch_add(1, Ordering::SeqCst);
         let generation = generation.load(Ordering::SeqCst);
         let section = path.split('/').nth(1).unwrap_or("").to_owned();
@@ -205,7 +206,7 @@ fn purge_during_a_render_discards_its_result() {
     let k: CacheKey = CacheKey::builder(&Method::GET, "/slow").build().unwrap();
     let (policy, headers) = (CachePolicy::default(), HeaderMap::new());
     let purger = cache.clone();
-    let render = move || {
+    let render = move |_: Destination<'_>| {
         let purger = purger.clone();
         from_thread(Duration::from_millis(30), move || {
             // The content changes and is purged while this (old) render is still running.
@@ -215,7 +216,8 @@ fn purge_during_a_render_discards_its_result() {
     };
     let first = block_on(worker.serve(&k, &policy, &headers, render)).unwrap();
     assert_eq!(first.outcome(), Outcome::Miss);
-    let fresh = || async { Ok::<_, std::io::Error>(Page::builder("new").build()) };
+    let fresh =
+        |_: Destination<'_>| async { Ok::<_, std::io::Error>(Page::builder("new").build()) };
     let second = block_on(worker.serve(&k, &policy, &headers, fresh)).unwrap();
     assert_eq!(second.outcome(), Outcome::Miss);
     assert_eq!(second.page().html(), "new");

@@ -9,15 +9,16 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use cache_support::{ManualClock, cache_with, from_thread, key};
-use hiver_ssr::cache::{CachePolicy, Outcome, Page, PageCache};
+use hiver_ssr::cache::{CachePolicy, Destination, Outcome, Page, PageCache};
 use http::HeaderMap;
 
 /// A render closure holding worker-local (`Rc`) state, finished by another thread.
 fn rc_render(
     label: Rc<String>,
     renders: Arc<std::sync::atomic::AtomicUsize>,
-) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<Page, std::io::Error>>>> {
-    move || {
+) -> impl Fn(Destination<'_>) -> std::pin::Pin<Box<dyn Future<Output = Result<Page, std::io::Error>>>>
+{
+    move |_| {
         let n = renders.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         let html = format!("{label} #{n}");
         Box::pin(from_thread(Duration::from_millis(50), move || {

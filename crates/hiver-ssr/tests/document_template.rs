@@ -2,11 +2,11 @@
 
 use std::time::{Duration, Instant};
 
+use hiver_ssr::RenderResult;
 use hiver_ssr::document::{
     CLIENT_STATE_READER, DocumentTemplate, HydrationState, Manifest, STATE_ELEMENT_ID,
     render_status,
 };
-use hiver_ssr::engine::Page;
 use http::StatusCode;
 use serde_json::json;
 
@@ -31,8 +31,8 @@ fn template() -> DocumentTemplate {
         .build()
 }
 
-fn page(html: &str, status: u16) -> Page {
-    Page {
+fn page(html: &str, status: u16) -> RenderResult {
+    RenderResult {
         html: html.to_owned(),
         head: "<title>Home</title>".to_owned(),
         status,
@@ -108,24 +108,6 @@ fn render_status_is_passed_through_or_refused() {
         assert!(err.to_string().contains(&bad.to_string()), "{err}");
     }
     assert_eq!(render_status(302).ok(), Some(StatusCode::FOUND));
-}
-
-#[test]
-fn pool_output_is_accepted_like_an_engine_page() {
-    let rendered = hiver_ssr::Rendered {
-        html: "<h1>Hi</h1>".to_owned(),
-        head: "<title>Home</title>".to_owned(),
-        status: 201,
-        generation: 3,
-    };
-    let state = HydrationState::null();
-    let template = template();
-    let (status, from_pool) = template.render_page(&rendered, &state).expect("valid");
-    let (_, from_engine) = template
-        .render_page(&page("<h1>Hi</h1>", 201), &state)
-        .expect("valid");
-    assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(from_pool, from_engine);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use hiver_ssr::Rendered;
+use hiver_ssr::RenderResult;
 use hiver_ssr::cache::Page;
 use hiver_ssr::document::{DocumentTemplate, HydrationState};
 
@@ -19,17 +19,16 @@ fn page_build_cost_vs_channel_hop() {
     let rows: String = (0..1200)
         .map(|i| format!("<li class=\"item\"><a href=\"/p/{i}\">Product {i}</a></li>"))
         .collect();
-    let rendered = Rendered {
+    let result = RenderResult {
         html: format!("<ul>{rows}</ul>"),
         head: "<title>list</title>".into(),
         status: 200,
-        generation: 1,
     };
-    assert!(rendered.html.len() > 50_000);
+    assert!(result.html.len() > 50_000);
     let template = DocumentTemplate::builder().build();
     let state = HydrationState::new(&serde_json::json!({"page": 1})).unwrap();
     let build = || {
-        let (status, html) = template.render_page(&rendered, &state).unwrap();
+        let (status, html) = template.render_page(&result, &state).unwrap();
         Page::builder(html).status(status).build()
     };
     let page_build = median(

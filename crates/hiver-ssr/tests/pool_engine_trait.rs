@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use hiver_ssr::engine::{Bundle, BundleError, Engine, EngineFactory, Limits, Page};
+use hiver_ssr::engine::{Bundle, BundleError, Engine, EngineFactory, Limits, RenderResult};
 use hiver_ssr::{RenderError, RenderPool};
 use serde_json::json;
 
@@ -15,11 +15,11 @@ struct Echo {
 }
 
 impl Engine for Echo {
-    fn render(&mut self, url: &str, props_json: &str) -> Result<Page, RenderError> {
+    fn render(&mut self, url: &str, props_json: &str) -> Result<RenderResult, RenderError> {
         assert_ne!(url, "/panic", "the stand-in engine panics on request");
         self.renders += 1;
         let html = format!("{}|{url}|{props_json}|{}", self.source, self.renders);
-        Ok(Page {
+        Ok(RenderResult {
             html,
             head: String::new(),
             status: 200,
@@ -62,12 +62,15 @@ fn one_context_per_thread_plus_one_to_validate() {
     let page = pool
         .render_blocking("/x", &json!({ "k": "v" }))
         .expect("renders");
-    assert_eq!(page.html, "A|/x|{\"k\":\"v\"}|1");
+    assert_eq!(page.result.html, "A|/x|{\"k\":\"v\"}|1");
     pool.reload(Bundle::from_source("b.js", "B"))
         .expect("reloads");
     assert_eq!(factory.created.load(Ordering::SeqCst), 4);
     let page = pool.render_blocking("/y", &json!(null)).expect("renders");
-    assert_eq!((page.html.as_str(), page.generation), ("B|/y|null|1", 2));
+    assert_eq!(
+        (page.result.html.as_str(), page.generation),
+        ("B|/y|null|1", 2)
+    );
 }
 
 #[test]
@@ -81,12 +84,14 @@ fn a_panicking_engine_is_a_crash_error_and_its_context_is_replaced() {
     assert!(
         pool.render_blocking("/a", &json!({}))
             .expect("ok")
+            .result
             .html
             .ends_with("|1")
     );
     assert!(
         pool.render_blocking("/a", &json!({}))
             .expect("ok")
+            .result
             .html
             .ends_with("|2")
     );
@@ -98,6 +103,7 @@ fn a_panicking_engine_is_a_crash_error_and_its_context_is_replaced() {
     assert!(
         pool.render_blocking("/a", &json!({}))
             .expect("ok")
+            .result
             .html
             .ends_with("|1")
     );
@@ -128,5 +134,5 @@ fn a_factory_that_panics_while_rebuilding_does_not_kill_the_thread() {
     let page = pool
         .render_blocking("/a", &json!({}))
         .expect("the same thread recovered");
-    assert_eq!(page.html, "A|/a|{}|1");
+    assert_eq!(page.result.html, "A|/a|{}|1");
 }

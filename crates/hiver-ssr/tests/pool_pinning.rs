@@ -100,7 +100,7 @@ fn render_threads_are_pinned_round_robin_only_when_asked() {
         .render_blocking("/missing", &json!({}))
         .expect("renders");
     assert_eq!(
-        (page.status, page.html.as_str()),
+        (page.result.status, page.result.html.as_str()),
         (404, "no route /missing")
     );
 }

@@ -12,17 +12,36 @@ use super::flight::SharedError;
 pub struct CacheError {
     source: SharedError,
     coalesced: bool,
+    bypass: bool,
 }
 
 impl CacheError {
     pub(crate) fn render(source: SharedError, coalesced: bool) -> Self {
-        Self { source, coalesced }
+        Self {
+            source,
+            coalesced,
+            bypass: false,
+        }
+    }
+
+    pub(crate) fn bypassed(source: SharedError) -> Self {
+        Self {
+            source,
+            coalesced: false,
+            bypass: true,
+        }
     }
 
     /// The failed render belonged to another request this one waited for; log it once, from
     /// the request that rendered.
     pub fn is_coalesced(&self) -> bool {
         self.coalesced
+    }
+
+    /// The failed render was for a request that bypassed the cache (see
+    /// [`Destination::Bypass`](super::Destination::Bypass)).
+    pub fn is_bypass(&self) -> bool {
+        self.bypass
     }
 
     /// The render's error.
@@ -36,6 +55,7 @@ impl fmt::Debug for CacheError {
         f.debug_struct("CacheError")
             .field("render_error", &self.source)
             .field("coalesced", &self.coalesced)
+            .field("bypass", &self.bypass)
             .finish()
     }
 }

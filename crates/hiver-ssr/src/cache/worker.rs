@@ -41,6 +41,24 @@ pub enum Outcome {
     Bypass,
 }
 
+/// Where the page a render produces will go. The cache decides this once per request, before
+/// rendering (the bypass rules and the route's `no_store`), and hands it to the render
+/// closure, so the caller never repeats the decision.
+#[derive(Debug, Clone, Copy)]
+pub enum Destination<'a> {
+    /// Stored and served to every request for the key (a miss or a background refresh).
+    Cache,
+    /// Sent to this request alone, whose headers these are, and never stored.
+    Bypass(&'a HeaderMap),
+}
+
+impl Destination<'_> {
+    /// Whether the page answers one request and is never stored.
+    pub fn is_bypass(&self) -> bool {
+        matches!(self, Destination::Bypass(_))
+    }
+}
+
 /// A served page, how it was obtained, and possibly a background refresh to spawn.
 #[must_use = "a Served may carry a refresh future that must be spawned"]
 pub struct Served {
@@ -156,7 +174,8 @@ impl WorkerCache {
     /// all workers, however many requests miss at the same time).
     ///
     /// Requests the bypass rules select (from `request` headers) and `no_store` routes are
-    /// rendered directly and never stored. A stale page within the SWR window is returned at
+    /// rendered directly and never stored: `render` is then called with
+    /// [`Destination::Bypass`], otherwise with [`Destination::Cache`]. A stale page within the SWR window is returned at
     /// once with a [`Refresh`] for the caller to spawn. Render errors are never cached.
     ///
     /// The cache owns no timer: the render future should carry its own time budget (the render
@@ -175,12 +194,12 @@ impl WorkerCache {
         render: F,
     ) -> Result<Served, CacheError>
     where
-        F: Fn() -> Fut + 'static,
+        F: Fn(Destination<'_>) -> Fut + 'static,
         Fut: Future<Output = Result<Page, E>> + 'static,
         E: Into<Box<dyn Error + Send + Sync>>,
     {
         if policy.is_no_store() || self.shared.bypass.should_bypass(request) {
-            return self.bypass(&render).await;
+            return self.bypass(request, &render).await;
         }
         loop {
             if let Some(entry) = self.l1_fresh(key) {
@@ -212,19 +231,19 @@ impl WorkerCache {
         }
     }
 
-    async fn bypass<F, Fut, E>(&self, render: &F) -> Result<Served, CacheError>
+    async fn bypass<F, Fut, E>(&self, request: &HeaderMap, render: &F) -> Result<Served, CacheError>
     where
-        F: Fn() -> Fut,
+        F: Fn(Destination<'_>) -> Fut,
         Fut: Future<Output = Result<Page, E>>,
         E: Into<Box<dyn Error + Send + Sync>>,
     {
         bump(&self.shared.counters.bypasses);
         bump(&self.shared.counters.renders);
-        match render().await {
+        match render(Destination::Bypass(request)).await {
             Ok(page) => Ok(Served::new(page, Outcome::Bypass)),
             Err(err) => {
                 bump(&self.shared.counters.errors);
-                Err(CacheError::render(Arc::from(err.into()), false))
+                Err(CacheError::bypassed(Arc::from(err.into())))
             }
         }
     }
@@ -238,7 +257,7 @@ impl WorkerCache {
         stale: Option<Arc<Entry>>,
     ) -> Result<Served, CacheError>
     where
-        F: Fn() -> Fut,
+        F: Fn(Destination<'_>) -> Fut,
         Fut: Future<Output = Result<Page, E>>,
         E: Into<Box<dyn Error + Send + Sync>>,
     {
@@ -250,7 +269,7 @@ impl WorkerCache {
             return Ok(self.l2_hit(entry));
         }
         bump(&self.shared.counters.renders);
-        match render().await {
+        match render(Destination::Cache).await {
             Ok(page) => {
                 let entry = self.shared.store(key, page, policy, epoch);
                 guard.land(Landing::Ready(entry.clone()));
@@ -289,7 +308,7 @@ impl WorkerCache {
         render: F,
     ) -> Served
     where
-        F: Fn() -> Fut + 'static,
+        F: Fn(Destination<'_>) -> Fut + 'static,
         Fut: Future<Output = Result<Page, E>> + 'static,
         E: Into<Box<dyn Error + Send + Sync>>,
     {
@@ -300,7 +319,7 @@ impl WorkerCache {
             served.refresh = Some(Refresh(Box::pin(async move {
                 let epoch = shared.purges.epoch();
                 bump(&shared.counters.renders);
-                let landing = match render().await {
+                let landing = match render(Destination::Cache).await {
                     Ok(page) => Landing::Ready(shared.store(&key, page, &policy, epoch)),
                     Err(err) => {
                         bump(&shared.counters.errors);

@@ -3,10 +3,11 @@
 use bytes::Bytes;
 use http::StatusCode;
 
+use crate::engine::RenderResult;
+
 use super::assets::AssetTags;
 use super::error::DocumentError;
 use super::escape::{escape_html, escape_html_into};
-use super::output::RenderOutput;
 use super::state::{HydrationState, STATE_ELEMENT_ID};
 
 /// The HTML document every page of an app is placed into.
@@ -83,11 +84,11 @@ impl DocumentTemplate {
     /// [`render_status`]).
     pub fn render_page(
         &self,
-        page: &impl RenderOutput,
+        result: &RenderResult,
         state: &HydrationState,
     ) -> Result<(StatusCode, Bytes), DocumentError> {
-        let status = render_status(page.status())?;
-        Ok((status, self.assemble(page.head(), page.html(), state)))
+        let status = render_status(result.status)?;
+        Ok((status, self.assemble(&result.head, &result.html, state)))
     }
 
     /// The client-side shell: the document with an empty root element, so the client renders

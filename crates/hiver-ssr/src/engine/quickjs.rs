@@ -1,6 +1,6 @@
 //! The QuickJS backend (via `rquickjs`): one runtime and one context per render thread.
 
-mod failure;
+mod classify;
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -12,8 +12,10 @@ use rquickjs::{
     Array, CatchResultExt, Context, Ctx, FromJs, Function, Object, Persistent, Runtime, Value,
 };
 
-use super::{Bundle, BundleError, Engine, EngineFactory, Limits, PRELUDE, Page, RenderError};
-use failure::Failure;
+use super::failure::Failure;
+use super::{
+    Bundle, BundleError, Engine, EngineFactory, Limits, PRELUDE, RenderError, RenderResult,
+};
 
 /// The QuickJS engine factory (QuickJS-ng, compiled from C source by `rquickjs`).
 ///
@@ -98,7 +100,7 @@ impl EngineFactory for QuickJs {
 }
 
 impl Engine for QuickJsEngine {
-    fn render(&mut self, url: &str, props_json: &str) -> Result<Page, RenderError> {
+    fn render(&mut self, url: &str, props_json: &str) -> Result<RenderResult, RenderError> {
         self.budget.start(self.time);
         let budget = &self.budget;
         let result = self.context.with(|ctx| {
@@ -167,7 +169,7 @@ fn render_page<'js>(
     url: &str,
     props_json: &str,
     budget: &Budget,
-) -> Result<Page, Failure> {
+) -> Result<RenderResult, Failure> {
     let fail = |e| Failure::classify(ctx, e, budget);
     let render: Function = api.get("render").catch(ctx).map_err(fail)?;
     let value: Value = render.call((url, props_json)).catch(ctx).map_err(fail)?;
@@ -177,7 +179,7 @@ fn render_page<'js>(
     let html: String = parts.get(0).catch(ctx).map_err(fail)?;
     let head: String = parts.get(1).catch(ctx).map_err(fail)?;
     let status: u16 = parts.get(2).catch(ctx).map_err(fail)?;
-    Ok(Page { html, head, status })
+    Ok(RenderResult { html, head, status })
 }
 
 /// Drives microtasks and zero-delay timers until `value` (if a promise) settles.

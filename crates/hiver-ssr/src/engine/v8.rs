@@ -5,8 +5,8 @@
 //! JSON string that `JSON.parse` reads inside V8, promises settle through microtask
 //! checkpoints and zero-delay timers, and failures sort into the same [`RenderError`] kinds.
 
+mod classify;
 mod code_cache;
-mod failure;
 mod limits;
 mod watchdog;
 
@@ -14,9 +14,11 @@ use std::rc::Rc;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use super::{Bundle, BundleError, Engine, EngineFactory, Limits, PRELUDE, Page, RenderError};
+use super::failure::Failure;
+use super::{
+    Bundle, BundleError, Engine, EngineFactory, Limits, PRELUDE, RenderError, RenderResult,
+};
 use code_cache::Stage;
-use failure::Failure;
 use limits::{HeapGuard, Running};
 use watchdog::Watchdog;
 
@@ -128,7 +130,7 @@ impl EngineFactory for V8 {
 }
 
 impl Engine for V8Engine {
-    fn render(&mut self, url: &str, props_json: &str) -> Result<Page, RenderError> {
+    fn render(&mut self, url: &str, props_json: &str) -> Result<RenderResult, RenderError> {
         let _running = Running::enter(&self.heap);
         self.watchdog.arm(self.time);
         let guards = Guards {
@@ -319,7 +321,7 @@ fn render_page(
     url: &str,
     props_json: &str,
     guards: Guards<'_>,
-) -> Result<Page, Failure> {
+) -> Result<RenderResult, Failure> {
     let render = v8::Local::new(tc, &api.render);
     let args = [string(tc, url)?.into(), string(tc, props_json)?.into()];
     let value = call(tc, render, &args, guards)?;
@@ -335,7 +337,7 @@ fn render_page(
         .integer_value(tc)
         .unwrap_or(200);
     let status = u16::try_from(status).map_err(|_| Failure::host("status out of range"))?;
-    Ok(Page { html, head, status })
+    Ok(RenderResult { html, head, status })
 }
 
 /// Drives microtasks and zero-delay timers until `value` (if a promise) settles.

@@ -16,7 +16,7 @@ use crate::Rendered;
 use crate::cache::{Compression, Page};
 use crate::document::{DocumentTemplate, HydrationState};
 
-use super::failure::Failure;
+use super::page_failure::PageFailure;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -61,7 +61,11 @@ impl Finisher {
     }
 
     /// Builds the page for `rendered` on a finisher thread.
-    pub(crate) async fn finish(&self, spec: PageSpec, rendered: Rendered) -> Result<Page, Failure> {
+    pub(crate) async fn finish(
+        &self,
+        spec: PageSpec,
+        rendered: Rendered,
+    ) -> Result<Page, PageFailure> {
         let Some(jobs) = &self.jobs else {
             return spec.build(rendered);
         };
@@ -71,14 +75,18 @@ impl Finisher {
             let _ = reply.send(spec.build(rendered));
         });
         if jobs.send(job).is_err() {
-            return Err(Failure::Finisher);
+            return Err(PageFailure::Finisher);
         }
-        answer.recv_async().await.unwrap_or(Err(Failure::Finisher))
+        answer
+            .recv_async()
+            .await
+            .unwrap_or(Err(PageFailure::Finisher))
     }
 }
 
 /// Everything needed to build one page besides the render itself. `Send`, and holds no
 /// handle on the `Ssr`, so a finisher thread never drops the last one.
+#[derive(Clone)]
 pub(crate) struct PageSpec {
     pub(crate) template: Arc<DocumentTemplate>,
     pub(crate) props: Arc<Value>,
@@ -87,12 +95,12 @@ pub(crate) struct PageSpec {
 }
 
 impl PageSpec {
-    pub(crate) fn build(&self, rendered: Rendered) -> Result<Page, Failure> {
-        let state = HydrationState::new(&*self.props).map_err(Failure::Document)?;
+    pub(crate) fn build(&self, rendered: Rendered) -> Result<Page, PageFailure> {
+        let state = HydrationState::new(&*self.props).map_err(PageFailure::Document)?;
         let (status, html) = self
             .template
-            .render_page(&rendered, &state)
-            .map_err(Failure::Document)?;
+            .render_page(&rendered.result, &state)
+            .map_err(PageFailure::Document)?;
         let mut page = Page::builder(html)
             .status(status)
             .bundle_generation(rendered.generation)

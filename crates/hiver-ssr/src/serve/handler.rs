@@ -1,4 +1,6 @@
-//! One page request: key, cache lookup (or render), and the HTTP answer.
+//! One page request, as a pipeline: request → key and props (the route's policy) → cache
+//! lookup → render → document → response. The cache alone decides whether a request bypasses
+//! it; the render learns the decision from the [`Destination`] it is called with.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,12 +14,13 @@ use http::request::Parts;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
-use super::failure::Failure;
 use super::finish::PageSpec;
+use super::page_failure::PageFailure;
 use super::policy::fill_tag;
 use super::request::{RequestParts, declared_query};
 use super::{Inner, PageRoute, local};
-use crate::cache::{CacheError, CacheKey, Outcome, Page, Served};
+use crate::Rendered;
+use crate::cache::{CacheError, CacheKey, Destination, Outcome, Page, Served};
 use crate::document::HydrationState;
 
 /// `X-Hiver-Cache`: how the page was obtained (`hit-l1`, `miss`, `bypass`, ...).
@@ -27,32 +30,6 @@ pub const X_HIVER_RENDER: HeaderName = HeaderName::from_static("x-hiver-render")
 
 const PRIVATE: &str = "private, no-store";
 
-/// What one render needs, shared by the cache's render closure (which may run again for
-/// a background refresh).
-struct RenderJob {
-    inner: Arc<Inner>,
-    url: String,
-    spec: PageSpec,
-}
-
-impl RenderJob {
-    async fn run(&self) -> Result<Page, Failure> {
-        let pending = self
-            .inner
-            .pool
-            .submit(self.url.as_str(), &self.spec.props)
-            .map_err(Failure::Render)?;
-        let rendered = pending.await.map_err(Failure::Render)?;
-        let spec = PageSpec {
-            template: self.spec.template.clone(),
-            props: self.spec.props.clone(),
-            tags: self.spec.tags.clone(),
-            compression: self.spec.compression,
-        };
-        self.inner.finisher.finish(spec, rendered).await
-    }
-}
-
 /// Answers a request for a page route.
 pub(crate) async fn page(
     inner: Arc<Inner>,
@@ -60,15 +37,32 @@ pub(crate) async fn page(
     params: Vec<(String, String)>,
     parts: Parts,
 ) -> Response {
-    let query = match declared_query(parts.uri.query(), &route.policy.query) {
-        Ok(query) => query,
-        Err(e) => return bad_request(format!("malformed query string: {e}")),
+    let (key, props) = match key_and_props(&route, &params, &parts) {
+        Ok(keyed) => keyed,
+        Err(reason) => return bad_request(reason),
     };
+    let props = Arc::new(props);
+    let job = RenderJob::new(&inner, &route, &params, &key, props.clone());
+    match lookup(&inner, &route, &key, &parts.headers, job).await {
+        Ok(served) => respond(&inner, &route, served, &parts.headers),
+        Err(err) => shell(&inner, &route, &key, &err, &props),
+    }
+}
+
+/// The route's policy applied to the request: the cache key and the props to render with.
+/// Fails with the reason for a 400.
+fn key_and_props(
+    route: &PageRoute,
+    params: &[(String, String)],
+    parts: &Parts,
+) -> Result<(CacheKey, Value), String> {
+    let query = declared_query(parts.uri.query(), &route.policy.query)
+        .map_err(|e| format!("malformed query string: {e}"))?;
     let req = RequestParts {
         method: &parts.method,
         uri: &parts.uri,
         headers: &parts.headers,
-        params: &params,
+        params,
         query: &query,
     };
     let props = route.policy.props_for(&req);
@@ -78,50 +72,87 @@ pub(crate) async fn page(
         .query(parts.uri.query(), &declared)
         .props_json(&props)
         .variant(&variant)
-        .build();
-    let key = match key {
-        Ok(key) => key,
-        Err(e) => return bad_request(e.to_string()),
-    };
-    let props = Arc::new(props);
-    let bypass = route.policy.no_store || inner.cache.bypass_rules().should_bypass(&parts.headers);
-    // A bypassed page answers this request only: build just the coding it will be sent in.
-    let compression = if bypass {
-        inner.compression.for_request(&parts.headers)
-    } else {
-        inner.compression
-    };
-    let job = Arc::new(RenderJob {
-        url: render_url(&key),
-        spec: PageSpec {
-            template: inner.template.clone(),
-            props: props.clone(),
-            tags: route
-                .policy
-                .tags
-                .iter()
-                .map(|t| fill_tag(t, &params))
-                .collect(),
-            compression,
-        },
-        inner: inner.clone(),
-    });
-    let render = move || {
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok((key, props))
+}
+
+/// This worker's cache lookup. On a miss or a bypass the cache calls `job` (render, then
+/// document) and says where the page will go.
+async fn lookup(
+    inner: &Arc<Inner>,
+    route: &PageRoute,
+    key: &CacheKey,
+    request: &HeaderMap,
+    job: RenderJob,
+) -> Result<Served, CacheError> {
+    let job = Arc::new(job);
+    let render = move |destination: Destination<'_>| {
         let job = job.clone();
-        async move { job.run().await }
+        let spec = job.spec(destination);
+        async move { job.run(spec).await }
     };
-    let worker = local::worker_cache(&inner);
-    match worker
-        .serve(&key, &route.cache, &parts.headers, render)
-        .await
-    {
-        Ok(mut served) => {
-            if let Some(refresh) = served.take_refresh() {
-                hiver_runtime::spawn(refresh).detach();
-            }
-            respond(&inner, &route, &served, &parts.headers)
+    let worker = local::worker_cache(inner);
+    worker.serve(key, &route.cache, request, render).await
+}
+
+/// What one render needs, shared by the cache's render closure (which may run again for
+/// a background refresh).
+struct RenderJob {
+    inner: Arc<Inner>,
+    url: String,
+    /// The page's settings for the cache; [`spec`](Self::spec) narrows the compression for
+    /// a bypass.
+    spec: PageSpec,
+}
+
+impl RenderJob {
+    fn new(
+        inner: &Arc<Inner>,
+        route: &PageRoute,
+        params: &[(String, String)],
+        key: &CacheKey,
+        props: Arc<Value>,
+    ) -> Self {
+        let tags = route.policy.tags.iter().map(|t| fill_tag(t, params));
+        RenderJob {
+            inner: inner.clone(),
+            url: render_url(key),
+            spec: PageSpec {
+                template: inner.template.clone(),
+                props,
+                tags: tags.collect(),
+                compression: inner.compression,
+            },
         }
-        Err(err) => shell(&inner, &route, &key, &err, &props, bypass),
+    }
+
+    /// The page's settings for `destination`: a page for one request only gets just the
+    /// coding it will be sent in.
+    fn spec(&self, destination: Destination<'_>) -> PageSpec {
+        let compression = match destination {
+            Destination::Cache => self.spec.compression,
+            Destination::Bypass(request) => self.spec.compression.for_request(request),
+        };
+        PageSpec {
+            compression,
+            ..self.spec.clone()
+        }
+    }
+
+    /// Render, then the document (on a finisher thread).
+    async fn run(&self, spec: PageSpec) -> Result<Page, PageFailure> {
+        let rendered = self.render().await?;
+        self.inner.finisher.finish(spec, rendered).await
+    }
+
+    async fn render(&self) -> Result<Rendered, PageFailure> {
+        let pending = self
+            .inner
+            .pool
+            .submit(self.url.as_str(), &self.spec.props)
+            .map_err(PageFailure::Render)?;
+        pending.await.map_err(PageFailure::Render)
     }
 }
 
@@ -135,7 +166,12 @@ fn render_url(key: &CacheKey) -> String {
     }
 }
 
-fn respond(inner: &Inner, route: &PageRoute, served: &Served, request: &HeaderMap) -> Response {
+/// The response for a served page; a background refresh the lookup handed over is spawned
+/// on this worker.
+fn respond(inner: &Inner, route: &PageRoute, mut served: Served, request: &HeaderMap) -> Response {
+    if let Some(refresh) = served.take_refresh() {
+        hiver_runtime::spawn(refresh).detach();
+    }
     let page = served.page();
     let outcome = served.outcome();
     let cache_control = if outcome == Outcome::Bypass {
@@ -197,10 +233,9 @@ fn shell(
     key: &CacheKey,
     err: &CacheError,
     props: &Value,
-    bypass: bool,
 ) -> Response {
-    let failure = err.render_error().downcast_ref::<Failure>();
-    let status = if failure.is_some_and(Failure::is_unavailable) {
+    let failure = err.render_error().downcast_ref::<PageFailure>();
+    let status = if failure.is_some_and(PageFailure::is_unavailable) {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         route.policy.error_status
@@ -210,7 +245,7 @@ fn shell(
             route = %route.pattern,
             page = ?key,
             error = %err.render_error(),
-            js_stack = failure.and_then(Failure::js_stack).unwrap_or(""),
+            js_stack = failure.and_then(PageFailure::js_stack).unwrap_or(""),
             "server render failed; serving the client-side shell"
         );
     }
@@ -225,10 +260,12 @@ fn shell(
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE));
-    let outcome = match (bypass, err.is_coalesced()) {
-        (true, _) => "bypass",
-        (false, true) => "coalesced",
-        (false, false) => "miss",
+    let outcome = if err.is_bypass() {
+        "bypass"
+    } else if err.is_coalesced() {
+        "coalesced"
+    } else {
+        "miss"
     };
     headers.insert(X_HIVER_CACHE, HeaderValue::from_static(outcome));
     headers.insert(X_HIVER_RENDER, HeaderValue::from_static("shell"));

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use hiver_ssr::cache::{CacheKey, Page, PageCache};
+use hiver_ssr::cache::{CacheKey, Destination, Page, PageCache};
 use http::Method;
 
 /// A clock tests move by hand.
@@ -56,7 +56,8 @@ impl Renders {
         &self,
         html: &'static str,
         delay: Duration,
-    ) -> impl Fn() -> Pin<Box<dyn Future<Output = Result<Page, std::io::Error>>>> + 'static {
+    ) -> impl Fn(Destination<'_>) -> Pin<Box<dyn Future<Output = Result<Page, std::io::Error>>>> + 'static
+    {
         self.with(
             move |n| Ok(Page::builder(format!("{html}#{n}")).tag("all").build()),
             delay,
@@ -67,7 +68,8 @@ impl Renders {
     pub fn failing(
         &self,
         delay: Duration,
-    ) -> impl Fn() -> Pin<Box<dyn Future<Output = Result<Page, std::io::Error>>>> + 'static {
+    ) -> impl Fn(Destination<'_>) -> Pin<Box<dyn Future<Output = Result<Page, std::io::Error>>>> + 'static
+    {
         self.with(|_| Err(std::io::Error::other("render blew up")), delay)
     }
 
@@ -75,9 +77,10 @@ impl Renders {
         &self,
         make: impl Fn(usize) -> Result<Page, std::io::Error> + Send + Sync + Copy + 'static,
         delay: Duration,
-    ) -> impl Fn() -> Pin<Box<dyn Future<Output = Result<Page, std::io::Error>>>> + 'static {
+    ) -> impl Fn(Destination<'_>) -> Pin<Box<dyn Future<Output = Result<Page, std::io::Error>>>> + 'static
+    {
         let counter = self.0.clone();
-        move || {
+        move |_| {
             let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
             Box::pin(from_thread(delay, move || make(n)))
                 as Pin<Box<dyn Future<Output = Result<Page, std::io::Error>>>>

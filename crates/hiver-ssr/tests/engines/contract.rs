@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hiver_ssr::engine::{Bundle, Engine, Limits, Page};
+use hiver_ssr::engine::{Bundle, Engine, Limits, RenderResult};
 use serde_json::json;
 
 use crate::capture::logged_by;
@@ -29,7 +29,7 @@ fn engine(e: Backend) -> Box<dyn Engine> {
     }
 }
 
-fn render(engine: &mut Box<dyn Engine>, url: &str, props: serde_json::Value) -> Page {
+fn render(engine: &mut Box<dyn Engine>, url: &str, props: serde_json::Value) -> RenderResult {
     match engine.render(url, &props.to_string()) {
         Ok(page) => page,
         Err(e) => panic!("{url} must render: {e}"),

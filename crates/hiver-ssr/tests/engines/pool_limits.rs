@@ -26,7 +26,7 @@ fn one_thread_pool(e: Backend) -> RenderPool {
 
 fn html(pool: &RenderPool, url: &str) -> String {
     match pool.render_blocking(url, &json!({ "name": "Ada" })) {
-        Ok(page) => page.html,
+        Ok(page) => page.result.html,
         Err(e) => panic!("{url} must render: {e}"),
     }
 }

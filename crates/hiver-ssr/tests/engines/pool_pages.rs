@@ -62,7 +62,7 @@ fn throughput(e: Backend, file: &str, threads: usize) {
             .map(|_| pool.submit("/bench", &props).expect("room in the queue"))
             .collect();
         for pending in batch {
-            assert_eq!(pending.wait().expect("renders").status, 200);
+            assert_eq!(pending.wait().expect("renders").result.status, 200);
             renders += 1;
         }
     }
@@ -85,17 +85,17 @@ every_engine! {
             .render_blocking("/shop?x=1", &props())
             .expect("renders");
         assert_eq!(
-            page.html,
+            page.result.html,
             "<main><h1>Shop &lt;b>&amp;&lt;/b></h1><p class=\"path\">/shop?x=1</p><ul>\
              <li class=\"item\" data-id=\"1\">Tea &lt;/script> <span class=\"price\">3.50</span></li>\
              <li class=\"item\" data-id=\"2\">Cake <span class=\"price\">12.00</span></li></ul>\
              <footer>2 items</footer></main>"
         );
-        assert_eq!(page.head, "<title>Shop &lt;b>&amp;&lt;/b></title>");
-        assert_eq!(page.status, 200);
+        assert_eq!(page.result.head, "<title>Shop &lt;b>&amp;&lt;/b></title>");
+        assert_eq!(page.result.status, 200);
         let empty = json!({ "title": "Empty", "items": [] });
         assert_eq!(
-            pool.render_blocking("/", &empty).expect("renders").status,
+            pool.render_blocking("/", &empty).expect("renders").result.status,
             404
         );
     }
@@ -106,13 +106,13 @@ every_engine! {
             .render_blocking("/shop?x=1", &props())
             .expect("renders");
         assert_eq!(
-            page.html,
+            page.result.html,
             "<main><h1>Shop &lt;b&gt;&amp;&lt;/b&gt;</h1><p class=\"path\">/shop?x=1</p><ul>\
              <li class=\"item\" data-id=\"1\">Tea &lt;/script&gt;<!-- --> <span class=\"price\">3.50</span></li>\
              <li class=\"item\" data-id=\"2\">Cake<!-- --> <span class=\"price\">12.00</span></li></ul>\
              <footer>2<!-- --> items</footer></main>"
         );
-        assert_eq!(page.head, "<title>Shop &lt;b&gt;&amp;&lt;/b&gt;</title>");
+        assert_eq!(page.result.head, "<title>Shop &lt;b&gt;&amp;&lt;/b&gt;</title>");
     }
 
     #[ignore = "benchmark: run in release with --ignored --nocapture"]

@@ -92,9 +92,9 @@ every_engine! {
         assert!(err.is_queue_full(), "{err}");
         assert!(started.elapsed() < Duration::from_millis(50));
         assert_eq!(pool.metrics().queue_full_rejections, 1);
-        assert_eq!(holding.wait().expect("slow render finishes").html, "done");
+        assert_eq!(holding.wait().expect("slow render finishes").result.html, "done");
         assert_eq!(
-            queued.wait().expect("queued render runs").html,
+            queued.wait().expect("queued render runs").result.html,
             "<h1>Hello q</h1>"
         );
     }
@@ -126,7 +126,7 @@ every_engine! {
         assert!(looping.wait().expect_err("loops").is_timeout());
         for (i, pending) in queued.into_iter().enumerate() {
             let page = pending.wait().expect("a queued render runs");
-            assert_eq!(page.html, format!("<h1>Hello {i}</h1>"));
+            assert_eq!(page.result.html, format!("<h1>Hello {i}</h1>"));
         }
     }
 
@@ -140,7 +140,7 @@ every_engine! {
             .collect();
         for (i, render) in pending.into_iter().enumerate() {
             let page = block_on(render).expect("renders");
-            assert_eq!(page.html, format!("<p>async {i}</p>"));
+            assert_eq!(page.result.html, format!("<p>async {i}</p>"));
             assert_eq!(page.generation, 1);
         }
     }
@@ -154,7 +154,7 @@ every_engine! {
             .expect("room");
         drop(pool);
         assert_eq!(
-            running.wait().expect("running render finishes").html,
+            running.wait().expect("running render finishes").result.html,
             "done"
         );
         let err = queued.wait().expect_err("never ran");

@@ -40,10 +40,14 @@ fn wait_for(pool: &RenderPool, html: &str) {
         let page = pool
             .render_blocking("/", &json!({ "n": 0 }))
             .expect("renders");
-        if page.html == html {
+        if page.result.html == html {
             return;
         }
-        assert!(Instant::now() < deadline, "still {} after 5 s", page.html);
+        assert!(
+            Instant::now() < deadline,
+            "still {} after 5 s",
+            page.result.html
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -61,7 +65,7 @@ every_engine! {
                         let page = pool.render_blocking("/", &json!({ "n": renders }));
                         let page = page.unwrap_or_else(|e| panic!("render failed during reload: {e}"));
                         // Each bundle vN is loaded as generation N.
-                        assert_eq!(page.html, format!("v{}:{renders}", page.generation));
+                        assert_eq!(page.result.html, format!("v{}:{renders}", page.generation));
                         assert!(page.generation >= last_generation, "generation went back");
                         last_generation = page.generation;
                         renders += 1;
@@ -96,7 +100,7 @@ every_engine! {
         let page = pool
             .render_blocking("/", &json!({ "n": 0 }))
             .expect("renders");
-        assert_eq!((page.html.as_str(), page.generation), ("v6:0", 6));
+        assert_eq!((page.result.html.as_str(), page.generation), ("v6:0", 6));
     }
 
     fn bad_reload_is_rejected_and_the_old_bundle_keeps_serving(e) {
@@ -115,7 +119,7 @@ every_engine! {
         let page = pool
             .render_blocking("/", &json!({ "n": 7 }))
             .expect("renders");
-        assert_eq!((page.html.as_str(), page.generation), ("v1:7", 1));
+        assert_eq!((page.result.html.as_str(), page.generation), ("v1:7", 1));
         assert_eq!(pool.metrics().reloads, 0);
     }
 

@@ -33,9 +33,9 @@ every_engine! {
         let url = format!("/traced/{case}");
         let caller = tracing::info_span!("caller", case = case.as_str());
         let render = || caller.in_scope(|| pool.submit(url.as_str(), &json!({})));
-        assert_eq!(render().expect("room").wait().expect("renders").html, "v1");
+        assert_eq!(render().expect("room").wait().expect("renders").result.html, "v1");
         assert_eq!(pool.reload(logging(2)).expect("v2 loads"), 2);
-        assert_eq!(render().expect("room").wait().expect("renders").html, "v2");
+        assert_eq!(render().expect("room").wait().expect("renders").result.html, "v2");
 
         let spans = capture::spans();
         let caller = spans

@@ -113,16 +113,16 @@ fn assert_matches_node(e: Backend, fw: &str) {
             Err(e) => panic!("{fw} {} ({}): render failed: {e}", case.name, case.url),
         };
         let label = format!("{fw} {} ({})", case.name, case.url);
-        if page.status != case.status {
+        if page.result.status != case.status {
             failures.push(format!(
                 "{label}: status {} vs node {}",
-                page.status, case.status
+                page.result.status, case.status
             ));
         }
-        if let Some(d) = first_difference(&page.head, &case.head) {
+        if let Some(d) = first_difference(&page.result.head, &case.head) {
             failures.push(format!("{label}: head differs at {d}"));
         }
-        if let Some(d) = first_difference(&page.html, &case.html) {
+        if let Some(d) = first_difference(&page.result.html, &case.html) {
             failures.push(format!("{label}: html differs at {d}"));
         }
     }

@@ -54,6 +54,21 @@ every_engine! {
         assert_eq!(ssr.metrics().shells, 2);
     }
 
+    fn a_failed_bypass_render_is_labelled_bypass(e) {
+        let ssr = builder(e).page("/boom", PagePolicy::new()).build().unwrap();
+        let client = TestClient::new(ssr.router());
+        let res = client
+            .get("/boom")
+            .header("authorization", "Bearer x")
+            .send();
+        assert_eq!(res.status(), 500);
+        assert_eq!(res.header("x-hiver-render"), Some("shell"));
+        assert_eq!(res.header("x-hiver-cache"), Some("bypass"));
+        let res = client.get("/boom").send();
+        assert_eq!(res.header("x-hiver-cache"), Some("miss"));
+        assert_eq!(ssr.metrics().shells, 2);
+    }
+
     fn js_error_and_its_stack_go_to_the_log_not_to_the_user(e) {
         capture::install();
         let ssr = builder(e)

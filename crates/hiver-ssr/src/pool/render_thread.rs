@@ -6,9 +6,12 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::{Job, Loaded, RENDER_TARGET, Rendered, Shared};
-use crate::engine::{BundleError, Engine, RenderError};
+use crate::engine::{BundleError, Engine, RenderError, RenderResult};
 
-pub(super) struct Worker {
+/// The state of one render thread: its engine context and the generation it was built from.
+/// Owned by that thread alone; the queue and `shared` are how it meets the rest of the pool.
+pub(super) struct RenderThread {
+    /// The pool's shared state: the factory, the current bundle, metrics and the stop flag.
     shared: Arc<Shared>,
     /// `None` after a failure until a fresh context is built.
     engine: Option<Box<dyn Engine>>,
@@ -16,7 +19,7 @@ pub(super) struct Worker {
     generation: u64,
 }
 
-impl Worker {
+impl RenderThread {
     /// Builds this thread's first context, reporting the outcome through `ready`.
     pub(super) fn start(
         shared: Arc<Shared>,
@@ -30,7 +33,7 @@ impl Worker {
                 // and the job loop ends as soon as the queue closes.
                 let _ = ready.send(Ok(()));
                 let engine = Some(engine);
-                Some(Worker {
+                Some(RenderThread {
                     shared,
                     engine,
                     generation,
@@ -71,7 +74,7 @@ impl Worker {
         self.shared.metrics.record(&result, started.elapsed());
         let tainted = matches!(&result, Err(e) if e.taints_context());
         let generation = self.generation;
-        let result = result.map(|page| Rendered::new(page, generation));
+        let result = result.map(|result| Rendered { result, generation });
         // A dropped receiver only means nobody waits for this page any more.
         let _ = job.reply.send(result);
         if tainted {
@@ -79,11 +82,7 @@ impl Worker {
         }
     }
 
-    fn render(
-        &mut self,
-        job: &Job,
-        span: &tracing::Span,
-    ) -> Result<crate::engine::Page, RenderError> {
+    fn render(&mut self, job: &Job, span: &tracing::Span) -> Result<RenderResult, RenderError> {
         self.switch_if_reloaded();
         let mut engine = match self.engine.take() {
             Some(engine) => engine,

@@ -1,21 +1,11 @@
-//! Sorting what QuickJS threw into the failures the pool acts on.
+//! Sorting what QuickJS threw into the engine's [`Failure`] kinds.
 
 use rquickjs::{CaughtError, Ctx, Error, Value};
 
 use crate::engine::error::JsLocation;
-use crate::engine::{BundleError, RenderError};
+use crate::engine::failure::Failure;
 
 use super::Budget;
-
-/// Why JavaScript stopped, before it becomes a [`RenderError`] or a [`BundleError`].
-#[derive(Debug)]
-pub(super) enum Failure {
-    Timeout,
-    Memory,
-    StackOverflow(JsLocation),
-    /// `Name: message` and where it was raised.
-    Js(String, JsLocation),
-}
 
 impl Failure {
     pub(super) fn classify<'js>(ctx: &Ctx<'js>, caught: CaughtError<'js>, budget: &Budget) -> Self {
@@ -47,27 +37,6 @@ impl Failure {
                 Failure::StackOverflow(location)
             }
             _ => Failure::Js(format!("{name}: {message}"), location),
-        }
-    }
-
-    pub(super) fn into_render_error(self) -> RenderError {
-        match self {
-            Failure::Timeout => RenderError::timeout("render ran past its time limit"),
-            Failure::Memory => RenderError::memory(),
-            Failure::StackOverflow(location) => RenderError::stack_overflow(location),
-            Failure::Js(message, location) => RenderError::js(message, location),
-        }
-    }
-
-    pub(super) fn into_bundle_error(self, file: &str) -> BundleError {
-        match self {
-            Failure::Timeout => BundleError::timeout(file),
-            Failure::Memory => BundleError::memory(file),
-            Failure::StackOverflow(location) => {
-                let message = "RangeError: Maximum call stack size exceeded".to_owned();
-                BundleError::js(file, &location, message)
-            }
-            Failure::Js(message, location) => BundleError::js(file, &location, message),
         }
     }
 }

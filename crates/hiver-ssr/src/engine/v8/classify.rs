@@ -1,18 +1,8 @@
-//! Sorting what V8 threw into the failures the pool acts on, exactly as the QuickJS backend
-//! sorts its own (same kinds, same messages).
+//! Sorting what V8 threw into the engine's [`Failure`] kinds, as the QuickJS backend sorts
+//! its own.
 
 use crate::engine::error::JsLocation;
-use crate::engine::{BundleError, RenderError};
-
-/// Why JavaScript stopped, before it becomes a [`RenderError`] or a [`BundleError`].
-#[derive(Debug)]
-pub(super) enum Failure {
-    Timeout,
-    Memory,
-    StackOverflow(JsLocation),
-    /// `Name: message` and where it was raised.
-    Js(String, JsLocation),
-}
+use crate::engine::failure::Failure;
 
 impl Failure {
     /// Reads a thrown (or rejected-with) value. `message` is V8's note on where it was
@@ -39,27 +29,6 @@ impl Failure {
     /// A JavaScript error raised by the host (e.g. a string too long for V8).
     pub(super) fn host(message: &str) -> Self {
         Failure::Js(message.to_owned(), JsLocation::default())
-    }
-
-    pub(super) fn into_render_error(self) -> RenderError {
-        match self {
-            Failure::Timeout => RenderError::timeout("render ran past its time limit"),
-            Failure::Memory => RenderError::memory(),
-            Failure::StackOverflow(location) => RenderError::stack_overflow(location),
-            Failure::Js(message, location) => RenderError::js(message, location),
-        }
-    }
-
-    pub(super) fn into_bundle_error(self, file: &str) -> BundleError {
-        match self {
-            Failure::Timeout => BundleError::timeout(file),
-            Failure::Memory => BundleError::memory(file),
-            Failure::StackOverflow(location) => {
-                let message = "RangeError: Maximum call stack size exceeded".to_owned();
-                BundleError::js(file, &location, message)
-            }
-            Failure::Js(message, location) => BundleError::js(file, &location, message),
-        }
     }
 }
 

@@ -8,7 +8,7 @@ use crate::document::DocumentError;
 
 /// A failed page render. Never cached; the request gets the client-side shell.
 #[derive(Debug)]
-pub(crate) enum Failure {
+pub(crate) enum PageFailure {
     /// The pool refused or the engine failed (JS error, timeout, memory, queue full).
     Render(RenderError),
     /// The render's output could not be placed in the document (a status outside 100–599).
@@ -17,37 +17,37 @@ pub(crate) enum Failure {
     Finisher,
 }
 
-impl Failure {
+impl PageFailure {
     /// Failures that mean "overloaded" rather than "broken": answered with 503.
     pub(crate) fn is_unavailable(&self) -> bool {
-        matches!(self, Failure::Render(e) if e.is_queue_full() || e.is_shut_down())
-            || matches!(self, Failure::Finisher)
+        matches!(self, PageFailure::Render(e) if e.is_queue_full() || e.is_shut_down())
+            || matches!(self, PageFailure::Finisher)
     }
 
     pub(crate) fn js_stack(&self) -> Option<&str> {
         match self {
-            Failure::Render(e) => e.js_stack(),
+            PageFailure::Render(e) => e.js_stack(),
             _ => None,
         }
     }
 }
 
-impl fmt::Display for Failure {
+impl fmt::Display for PageFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Render(e) => write!(f, "render failed: {e}"),
-            Failure::Document(e) => write!(f, "document assembly failed: {e}"),
-            Failure::Finisher => f.write_str("page finisher threads have stopped"),
+            PageFailure::Render(e) => write!(f, "render failed: {e}"),
+            PageFailure::Document(e) => write!(f, "document assembly failed: {e}"),
+            PageFailure::Finisher => f.write_str("page finisher threads have stopped"),
         }
     }
 }
 
-impl Error for Failure {
+impl Error for PageFailure {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
-            Failure::Render(e) => Some(e),
-            Failure::Document(e) => Some(e),
-            Failure::Finisher => None,
+            PageFailure::Render(e) => Some(e),
+            PageFailure::Document(e) => Some(e),
+            PageFailure::Finisher => None,
         }
     }
 }
