@@ -8,8 +8,8 @@
 #
 # Sections (SECTIONS, default "static tls"):
 #   static  two files, 4 KiB and 88 KiB of HTML (generated, deterministic), each fetched
-#           without Accept-Encoding (identity: sendfile on nginx and on Hiver over epoll,
-#           reads through the ring on Hiver over io_uring) and with
+#           without Accept-Encoding (identity: sendfile on nginx; Hiver reads the file and
+#           sends it with its head, through the ring on io_uring) and with
 #           `Accept-Encoding: gzip` (compressed on the fly, level GZIP_LEVEL on both), 64
 #           connections. Servers: hiver-uring, hiver-epoll, nginx
 #           (bench/peers/nginx/static.conf.template: sendfile, open_file_cache, ETag, gzip).

@@ -23,8 +23,9 @@ pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + 'stat
 /// Request bodies are always `Full` (the connection loop reads and de-chunks them,
 /// within the body limit, before the handler runs). A `Full` response body reaches
 /// the socket without being copied; a `File` one is read through the ring on io_uring (a
-/// file not in the page cache never blocks the worker) and goes from the file's pages to
-/// the socket with `sendfile(2)` on epoll; a `Stream` response body is sent chunked.
+/// file not in the page cache never blocks the worker), and on epoll read with `pread` if
+/// it fits one read (128 KiB) or sent with `sendfile(2)` from the file's pages if larger;
+/// a `Stream` response body is sent chunked.
 pub struct Body {
     kind: Kind,
 }
@@ -38,7 +39,8 @@ enum Kind {
 
 /// A byte range of an open file, sent as a response body: read through the ring on io_uring
 /// (in reads of at most 128 KiB, never whole into memory, the last one sent with the
-/// responses queued behind it), with `sendfile(2)` on epoll.
+/// responses queued behind it); on epoll read the same way if it fits one read, and sent
+/// with `sendfile(2)` if larger.
 ///
 /// The file is shared (`Arc`), so one open file (a `memfd` holding a cached page, a static
 /// asset) can answer many requests on every worker at once; each send reads at its own

@@ -9,8 +9,8 @@ use common::{assert_date_and_server, both_drivers, get, post, start};
 
 both_drivers! {
     // A file body goes out after its head (read through the ring on io_uring, in three
-    // reads here; `sendfile` on epoll), framed by Content-Length, and the connection goes
-    // on.
+    // reads here; `sendfile` on epoll, being over one read), framed by Content-Length, and
+    // the connection goes on. The smaller files of the tests below are read on both.
     fn file_body_is_sent_whole_with_its_length(d) {
         let server = start(d);
         let mut c = server.client();

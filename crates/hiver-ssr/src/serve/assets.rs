@@ -1,7 +1,8 @@
 //! The client build's files, served from disk by [`hiver_static::ServeFile`]: `ETag`s,
 //! 304s, ranges, precompressed siblings (`main-abc123.js.br`, `.zst`, `.gz`) and
 //! immutable caching (Vite puts a content hash in every file name), with file bodies
-//! (read through the ring on io_uring, `sendfile(2)` on epoll).
+//! (read through the ring on io_uring; on epoll read, or sent with `sendfile(2)` over
+//! 128 KiB).
 
 use std::path::{Component, Path};
 

@@ -255,7 +255,7 @@ impl<S: Service> Conn<S> {
     /// stalled client cannot be reported any more: the connection is dropped,
     /// which the client sees as a short body.
     async fn write_file(&mut self, region: FileRegion) -> Step {
-        if self.transport.reads_files() {
+        if self.transport.reads_files(region.len()) {
             return self.write_file_read(region).await;
         }
         if !self.flush().await {
@@ -268,10 +268,11 @@ impl<S: Service> Conn<S> {
         }
     }
 
-    /// Sends a file body read through the ring, a buffer at a time. The last piece stays
-    /// queued, so a small file leaves in one send with its head (and with the responses
-    /// to the requests pipelined behind it). A file that ends early or cannot be read
-    /// ends the connection after what is queued, as `write_file` does.
+    /// Sends a file body read into memory (through the ring on io_uring), a buffer at a
+    /// time. The last piece stays queued, so a small file leaves in one send with its
+    /// head (and with the responses to the requests pipelined behind it). A file that ends
+    /// early or cannot be read ends the connection after what is queued, as `write_file`
+    /// does.
     async fn write_file_read(&mut self, region: FileRegion) -> Step {
         let (mut offset, mut left) = (region.offset(), region.len());
         while left > 0 {

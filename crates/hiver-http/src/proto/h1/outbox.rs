@@ -37,7 +37,8 @@ pub(super) struct Streamed {
 pub(super) enum Tail {
     /// Streamed as it yields.
     Stream(Streamed),
-    /// Read from its file through the ring (io_uring) or sent with `sendfile(2)` (epoll).
+    /// Read from its file (through the ring on io_uring) or sent with `sendfile(2)` (epoll,
+    /// over 128 KiB).
     File(FileRegion),
 }
 
