@@ -5,12 +5,14 @@
 //! the kernel while the worker serves its other connections. On epoll it is a `pread` on
 //! the worker (regular files are never "not ready" to epoll), which waits for the disk.
 
-use std::{fs::File, io, os::fd::AsFd, pin::Pin, rc::Rc, sync::Arc, task::Context, task::Poll};
+use std::{fs::File, io, os::fd::AsFd, sync::Arc};
 
 use crate::{
-    rt::{self, Core},
-    slab::Key,
-    sys::{self, Driver, uring::ReadPayload},
+    rt,
+    sys::{
+        self, Driver,
+        uring::{ReadPayload, Uring},
+    },
 };
 
 /// The most one read asks for (the kernel's own limit on a read is about 2 GiB).
@@ -59,12 +61,7 @@ pub async fn read_at(
         Driver::Uring(u) => {
             buf.reserve(len);
             let key = u.submit_read_at(ReadPayload { file, buf }, offset, len as u32);
-            let (res, payload) = ReadOp {
-                core: &core,
-                key,
-                done: false,
-            }
-            .await;
+            let (res, payload) = u.in_flight(key, Uring::poll_read_op).await;
             (res, payload.buf)
         }
         Driver::Epoll(_) => loop {
@@ -73,37 +70,5 @@ pub async fn read_at(
                 res => return (res, buf),
             }
         },
-    }
-}
-
-/// A file read in flight on io_uring.
-struct ReadOp<'a> {
-    core: &'a Rc<Core>,
-    key: Key,
-    done: bool,
-}
-
-impl std::future::Future for ReadOp<'_> {
-    type Output = (io::Result<usize>, ReadPayload);
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Driver::Uring(u) = &self.core.driver else {
-            unreachable!("a ReadOp exists only on io_uring");
-        };
-        let res = u.poll_read_op(self.key, cx);
-        if res.is_ready() {
-            self.done = true;
-        }
-        res
-    }
-}
-
-impl Drop for ReadOp<'_> {
-    fn drop(&mut self) {
-        if !self.done
-            && let Driver::Uring(u) = &self.core.driver
-        {
-            u.drop_op(self.key);
-        }
     }
 }

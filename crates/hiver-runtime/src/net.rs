@@ -6,9 +6,7 @@ use std::{
     io::{self, IoSlice},
     net::SocketAddr,
     os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd},
-    pin::Pin,
     rc::Rc,
-    task::{Context, Poll},
 };
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -20,7 +18,7 @@ use crate::{
     sys::{
         self, Driver,
         epoll::Interest,
-        uring::{MAX_IOVECS, SendPayload},
+        uring::{MAX_IOVECS, SendPayload, Uring},
     },
 };
 
@@ -266,12 +264,8 @@ impl TcpStream {
             Driver::Uring(u) => {
                 let mut payload = self.spare.take().unwrap_or_else(SendPayload::new);
                 payload.pieces = pieces;
-                let op = SendOp {
-                    core: &self.core,
-                    key: u.submit_send(self.fd.as_raw_fd(), payload),
-                    done: false,
-                };
-                let (res, mut payload) = op.await;
+                let key = u.submit_send(self.fd.as_raw_fd(), payload);
+                let (res, mut payload) = u.in_flight(key, Uring::poll_op).await;
                 let pieces = std::mem::take(&mut payload.pieces);
                 self.spare = Some(payload);
                 (res, pieces)
@@ -446,82 +440,14 @@ impl fmt::Debug for TcpStream {
     }
 }
 
-/// An io_uring send in flight; dropping it cancels the send.
-struct SendOp<'a> {
-    core: &'a Rc<Core>,
-    key: Key,
-    done: bool,
-}
-
-impl std::future::Future for SendOp<'_> {
-    type Output = (io::Result<usize>, Box<SendPayload>);
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Driver::Uring(u) = &self.core.driver else {
-            unreachable!("a SendOp exists only on io_uring");
-        };
-        let res = u.poll_op(self.key, cx);
-        if res.is_ready() {
-            self.done = true;
-        }
-        res
-    }
-}
-
 /// Waits on io_uring until `fd` is writable (the end of a `connect`, room in a full
 /// socket).
 async fn poll_out(core: &Rc<Core>, fd: std::os::fd::RawFd) -> io::Result<()> {
     let Driver::Uring(u) = &core.driver else {
         unreachable!("poll_out is only called on io_uring");
     };
-    let op = PollOutOp {
-        core,
-        key: u.submit_poll_out(fd),
-        done: false,
-    };
-    op.await.map(drop)
-}
-
-/// Waits for a socket to become writable on io_uring (the end of a `connect`).
-struct PollOutOp<'a> {
-    core: &'a Rc<Core>,
-    key: Key,
-    done: bool,
-}
-
-impl std::future::Future for PollOutOp<'_> {
-    type Output = io::Result<u32>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Driver::Uring(u) = &self.core.driver else {
-            unreachable!("a PollOutOp exists only on io_uring");
-        };
-        let res = u.poll_bare_op(self.key, cx);
-        if res.is_ready() {
-            self.done = true;
-        }
-        res
-    }
-}
-
-impl Drop for PollOutOp<'_> {
-    fn drop(&mut self) {
-        if !self.done
-            && let Driver::Uring(u) = &self.core.driver
-        {
-            u.drop_op(self.key);
-        }
-    }
-}
-
-impl Drop for SendOp<'_> {
-    fn drop(&mut self) {
-        if !self.done
-            && let Driver::Uring(u) = &self.core.driver
-        {
-            u.drop_op(self.key);
-        }
-    }
+    let key = u.submit_poll_out(fd);
+    u.in_flight(key, Uring::poll_bare_op).await.map(drop)
 }
 
 const _: () = assert!(EPOLL_IOVECS <= MAX_IOVECS);

@@ -537,31 +537,9 @@ impl Uring {
         key
     }
 
-    /// The result of an operation without a payload (`submit_poll_out`): the poll mask or
-    /// the error.
-    pub fn poll_bare_op(&self, key: Key, cx: &mut Context<'_>) -> Poll<io::Result<u32>> {
-        let mut ops = self.ops.borrow_mut();
-        let Some(op) = ops.get_mut(key) else {
-            unreachable!("operation polled after it completed or was dropped");
-        };
-        let Some(res) = op.result else {
-            set_waker(&mut op.waker, cx);
-            return Poll::Pending;
-        };
-        ops.remove(key);
-        Poll::Ready(if res < 0 {
-            Err(io::Error::from_raw_os_error(-res))
-        } else {
-            Ok(res as u32)
-        })
-    }
-
-    /// The result of a send, with its payload back, once it completed.
-    pub fn poll_op(
-        &self,
-        key: Key,
-        cx: &mut Context<'_>,
-    ) -> Poll<(io::Result<usize>, Box<SendPayload>)> {
+    /// The result of an operation and the memory it owned, once it completed (the entry is
+    /// then removed); until then the waker is kept for the completion.
+    fn take_completed(&self, key: Key, cx: &mut Context<'_>) -> Poll<(i32, Payload)> {
         let mut ops = self.ops.borrow_mut();
         let Some(op) = ops.get_mut(key) else {
             // Invariant: an op is removed only here (after completion) or when orphaned.
@@ -574,10 +552,28 @@ impl Uring {
         let Some(op) = ops.remove(key) else {
             unreachable!("the entry was just found");
         };
-        let Payload::Send(payload) = op.payload else {
-            unreachable!("poll_op is only called on sends");
-        };
-        Poll::Ready((op_result(res), payload))
+        Poll::Ready((res, op.payload))
+    }
+
+    /// The result of an operation without a payload (`submit_poll_out`): the poll mask or
+    /// the error.
+    pub fn poll_bare_op(&self, key: Key, cx: &mut Context<'_>) -> Poll<io::Result<u32>> {
+        self.take_completed(key, cx)
+            .map(|(res, _)| op_result(res).map(|mask| mask as u32))
+    }
+
+    /// The result of a send, with its payload back, once it completed.
+    pub fn poll_op(
+        &self,
+        key: Key,
+        cx: &mut Context<'_>,
+    ) -> Poll<(io::Result<usize>, Box<SendPayload>)> {
+        self.take_completed(key, cx).map(|(res, payload)| {
+            let Payload::Send(payload) = payload else {
+                unreachable!("poll_op is only called on sends");
+            };
+            (op_result(res), payload)
+        })
     }
 
     /// The result of a file read, with its buffer back (grown by what was read), once it
@@ -587,38 +583,29 @@ impl Uring {
         key: Key,
         cx: &mut Context<'_>,
     ) -> Poll<(io::Result<usize>, ReadPayload)> {
-        let mut ops = self.ops.borrow_mut();
-        let Some(op) = ops.get_mut(key) else {
-            unreachable!("operation polled after it completed or was dropped");
-        };
-        let Some(res) = op.result else {
-            set_waker(&mut op.waker, cx);
-            return Poll::Pending;
-        };
-        let Some(op) = ops.remove(key) else {
-            unreachable!("the entry was just found");
-        };
-        let Payload::Read(mut payload) = op.payload else {
-            unreachable!("poll_read_op is only called on reads");
-        };
-        let res = op_result(res);
-        if let Ok(n) = res {
-            let len = payload.buf.len() + n;
-            assert!(
-                len <= payload.buf.capacity(),
-                "the kernel read past the buffer"
-            );
-            // SAFETY: the completed read wrote `n` bytes into the spare room that started
-            // at the old length (`submit_read_at` pointed it there and the buffer was not
-            // touched meanwhile: the `Op` owned it), so they are initialised; the assert
-            // keeps the length within the capacity.
-            unsafe { payload.buf.set_len(len) };
-        }
-        Poll::Ready((res, payload))
+        self.take_completed(key, cx).map(|(res, payload)| {
+            let Payload::Read(mut payload) = payload else {
+                unreachable!("poll_read_op is only called on reads");
+            };
+            let res = op_result(res);
+            if let Ok(n) = res {
+                let len = payload.buf.len() + n;
+                assert!(
+                    len <= payload.buf.capacity(),
+                    "the kernel read past the buffer"
+                );
+                // SAFETY: the completed read wrote `n` bytes into the spare room that
+                // started at the old length (`submit_read_at` pointed it there and the
+                // buffer was not touched meanwhile: the `Op` owned it), so they are
+                // initialised; the assert keeps the length within the capacity.
+                unsafe { payload.buf.set_len(len) };
+            }
+            (res, payload)
+        })
     }
 
-    /// Drops a send whose future went away: if it is still in flight, it is cancelled and
-    /// its payload freed on completion.
+    /// Drops an operation whose future went away: if it is still in flight, it is
+    /// cancelled and its payload freed on completion.
     pub fn drop_op(&self, key: Key) {
         let mut ops = self.ops.borrow_mut();
         let Some(op) = ops.get_mut(key) else {
@@ -830,6 +817,53 @@ fn ring_idle(ring: &IoUring) -> bool {
     // the ring; nothing is pushed meanwhile (the ring is borrowed, single-threaded).
     let sq = unsafe { ring.submission_shared() };
     sq.is_empty() && !sq.taskrun() && !sq.cq_overflow()
+}
+
+/// An operation in flight, as a future: ready with what `poll` makes of its completion.
+/// Dropped before that, it cancels the operation, whose memory the `Op` keeps until the
+/// kernel is done with it.
+pub(crate) struct InFlight<'a, T> {
+    uring: &'a Uring,
+    key: Key,
+    poll: fn(&Uring, Key, &mut Context<'_>) -> Poll<T>,
+    done: bool,
+}
+
+impl Uring {
+    /// The operation `key` (just submitted) as a future; `poll` is the `poll_*op` that
+    /// matches its kind.
+    pub fn in_flight<T>(
+        &self,
+        key: Key,
+        poll: fn(&Uring, Key, &mut Context<'_>) -> Poll<T>,
+    ) -> InFlight<'_, T> {
+        InFlight {
+            uring: self,
+            key,
+            poll,
+            done: false,
+        }
+    }
+}
+
+impl<T> std::future::Future for InFlight<'_, T> {
+    type Output = T;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let res = (self.poll)(self.uring, self.key, cx);
+        if res.is_ready() {
+            self.done = true;
+        }
+        res
+    }
+}
+
+impl<T> Drop for InFlight<'_, T> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.uring.drop_op(self.key);
+        }
+    }
 }
 
 /// A completion's result: a count, or the error it carries negated.
