@@ -103,6 +103,20 @@ impl Driver {
 /// spare capacity (reserving some first if it
 /// has none); returns the byte count (0 at end of stream) and whether the read filled all
 /// the space it had (then more may be waiting).
+pub(crate) fn recv_spare(fd: BorrowedFd<'_>, buf: &mut BytesMut) -> io::Result<(usize, bool)> {
+    if buf.capacity() == buf.len() {
+        buf.reserve(4096);
+    }
+    let spare = buf.spare_capacity_mut();
+    let room = spare.len();
+    let (filled, _) = rustix::net::recv(fd, spare, rustix::net::RecvFlags::DONTWAIT)?;
+    let n = filled.0.len();
+    // SAFETY: `recv` initialised the first `n` bytes of the spare capacity (the slice it
+    // returned has length `n`), so the buffer's first `len + n` bytes are initialised.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok((n, n == room))
+}
+
 /// One `pread` of up to `len` bytes of `file` at `offset` into the spare room of `buf`
 /// (reserved first); returns the bytes read (0 at the end of the file).
 pub(crate) fn pread_spare(
@@ -116,21 +130,7 @@ pub(crate) fn pread_spare(
     let (filled, _) = rustix::io::pread(file, spare, offset)?;
     let n = filled.len();
     // SAFETY: `pread` initialised the first `n` bytes of the spare capacity (the slice it
-    // returned has length `n`), so the buffer's first `len + n` bytes are initialised.
+    // returned has length `n`), so the buffer's old length plus `n` bytes are initialised.
     unsafe { buf.set_len(buf.len() + n) };
     Ok(n)
-}
-
-pub(crate) fn recv_spare(fd: BorrowedFd<'_>, buf: &mut BytesMut) -> io::Result<(usize, bool)> {
-    if buf.capacity() == buf.len() {
-        buf.reserve(4096);
-    }
-    let spare = buf.spare_capacity_mut();
-    let room = spare.len();
-    let (filled, _) = rustix::net::recv(fd, spare, rustix::net::RecvFlags::DONTWAIT)?;
-    let n = filled.0.len();
-    // SAFETY: `recv` initialised the first `n` bytes of the spare capacity (the slice it
-    // returned has length `n`), so the buffer's first `len + n` bytes are initialised.
-    unsafe { buf.set_len(buf.len() + n) };
-    Ok((n, n == room))
 }
