@@ -67,7 +67,9 @@ use encoder::{Coding, Encoder};
 /// - Streams are compressed chunk by chunk, each chunk flushed through the compressor, so a
 ///   streamed page is not held back; they go out chunked.
 /// - File bodies are read 64 KiB at a time (never whole into memory), compressed like a
-///   stream and sent chunked instead of with `sendfile(2)`.
+///   stream and sent chunked. They are read with `pread` on the worker, on io_uring too:
+///   reading them through the ring made each response wait a loop turn per chunk with its
+///   compressor alive, 0.55–0.75 of the requests per CPU-second on 4 and 88 KiB files.
 ///
 /// # Examples
 ///
