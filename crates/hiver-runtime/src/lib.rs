@@ -80,7 +80,7 @@ pub mod time;
 pub mod timer;
 mod worker;
 
-pub use builder::{Builder, PIN_ENV};
+pub use builder::{BATCH_WAIT_ENV, Builder, PIN_ENV};
 pub use connection::Connection;
 pub use driver::{DRIVER_ENV, Driver, ParseDriverError};
 pub use rt::{JoinHandle, Runtime, spawn};

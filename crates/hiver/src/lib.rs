@@ -82,7 +82,7 @@ mod error;
 pub use bytes::Bytes;
 pub use error::Error;
 pub use hiver_http::{Body, ConnectionInfo, FileRegion, Http1Config, Request, Response};
-pub use hiver_runtime::{Driver, ServerHandle};
+pub use hiver_runtime::{BATCH_WAIT_ENV, Driver, ServerHandle};
 pub use http;
 pub use json::Json;
 pub use routing::Router;

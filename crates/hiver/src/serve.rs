@@ -117,6 +117,14 @@ impl Server {
         self
     }
 
+    /// io_uring: how long a worker that wakes for a completion keeps gathering more before it
+    /// handles them (default: `HIVER_BATCH_WAIT_US`, else off); pays where handlers wait on a
+    /// database. See [`hiver_runtime::Builder::batch_wait`].
+    pub fn batch_wait(mut self, wait: Duration) -> Self {
+        self.runtime = self.runtime.batch_wait(wait);
+        self
+    }
+
     /// Open connections per worker before it stops accepting (default 25 000).
     pub fn max_connections_per_worker(mut self, n: usize) -> Self {
         self.runtime = self.runtime.max_connections_per_worker(n);
