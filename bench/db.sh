@@ -18,6 +18,9 @@
 #
 # Servers (SERVERS, default "hiver-uring hiver-epoll actix-pg may-minihttp-pg"):
 #   hiver-uring, hiver-epoll, hiver   $TECHEMPOWER_BIN with HIVER_DRIVER=uring / epoll / unset
+#                  (the app's io_uring batch wait at its default, 50 µs)
+#   hiver-uring-nowait   the same on io_uring with HIVER_BATCH_WAIT_US=0 (the batch wait off),
+#                  to show what it buys in the same run
 #                  (default: target/release/techempower of this checkout, built with
 #                  `cargo build --release -p techempower` when the workspace has that
 #                  package); left out, with a message, when the binary does not exist
@@ -313,27 +316,29 @@ build() {
   [[ -n $SERVERS ]] || die "no server to measure"
 }
 
-# Prints "binary driver" for a server name (driver "-": not a Hiver server).
+# Prints "binary driver [batch wait µs]" for a server name (driver "-": not a Hiver server).
 server_command() {
   case $1 in
     hiver) echo "$TECHEMPOWER_BIN -" ;;
     hiver-uring) echo "$TECHEMPOWER_BIN uring" ;;
     hiver-epoll) echo "$TECHEMPOWER_BIN epoll" ;;
+    hiver-uring-nowait) echo "$TECHEMPOWER_BIN uring 0" ;;
     actix-pg) echo "$BENCH_TARGET/release/peer-actix-pg -" ;;
     may-minihttp-pg) echo "$BENCH_TARGET/release/peer-may-minihttp-pg -" ;;
-    *) die "unknown server '$1' (known: hiver hiver-uring hiver-epoll actix-pg may-minihttp-pg)" ;;
+    *) die "unknown server '$1' (known: hiver hiver-uring hiver-uring-nowait hiver-epoll actix-pg may-minihttp-pg)" ;;
   esac
 }
 
 answers() { curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$1/db" 2>/dev/null; }
 
 start_server() {
-  local name=$1 port=$2 bin driver
-  read -r bin driver <<<"$(server_command "$name")"
+  local name=$1 port=$2 bin driver wait
+  read -r bin driver wait <<<"$(server_command "$name")"
   [[ -x $bin ]] || die "$bin is not built"
   if answers "$port"; then die "something already answers on 127.0.0.1:$port"; fi
   local -a cmd=(env PORT="$port" WORKERS="$SERVER_WORKERS" HOST=127.0.0.1 RUST_LOG=warn DATABASE_URL="$DATABASE_URL")
   [[ $driver == - ]] || cmd+=(HIVER_DRIVER="$driver")
+  [[ -z $wait ]] || cmd+=(HIVER_BATCH_WAIT_US="$wait")
   "${cmd[@]}" "$bin" >"$WORK_DIR/$name.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 3000); do
@@ -526,11 +531,11 @@ versions() {
 }
 
 commands() {
-  local s bin driver
+  local s bin driver wait
   echo "- command: \`${ONLY:+ONLY=\"$ONLY\" }ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP WRK_THREADS=$WRK_THREADS SERVER_WORKERS=$SERVER_WORKERS SERVERS=\"$SERVERS\" bash bench/db.sh\`"
   for s in $SERVERS; do
-    read -r bin driver <<<"$(server_command "$s")"
-    echo "- $s: \`PORT=… WORKERS=$SERVER_WORKERS HOST=127.0.0.1 DATABASE_URL=… $([[ $driver == - ]] || echo "HIVER_DRIVER=$driver ")$(basename "$bin")\`"
+    read -r bin driver wait <<<"$(server_command "$s")"
+    echo "- $s: \`PORT=… WORKERS=$SERVER_WORKERS HOST=127.0.0.1 DATABASE_URL=… $([[ $driver == - ]] || echo "HIVER_DRIVER=$driver ")${wait:+HIVER_BATCH_WAIT_US=$wait }$(basename "$bin")\`"
   done
   echo "- load, per test: \`wrk -t$WRK_THREADS -c<connections> -d${WARMUP}s\` (warm-up, not counted), then \`wrk -t$WRK_THREADS -c<connections> -d${DURATION}s --latency http://127.0.0.1:<port><path>\`"
 }
