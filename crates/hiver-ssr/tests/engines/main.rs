@@ -16,3 +16,4 @@ mod pool_reload;
 mod pool_trace;
 mod start_up;
 mod storefront_node;
+mod stream_engine;
