@@ -142,6 +142,7 @@ impl Collector for SsrCollector {
             ("memory", p.memory_limit_hits),
             ("stack", p.stack_overflows),
             ("crash", p.crashes),
+            ("cancelled", p.cancelled),
             ("queue_full", p.queue_full_rejections),
         ];
         labelled_counters(

@@ -17,3 +17,4 @@ mod pool_trace;
 mod start_up;
 mod storefront_node;
 mod stream_engine;
+mod stream_pool;
