@@ -62,6 +62,7 @@ mod metrics;
 mod page_failure;
 mod policy;
 mod request;
+mod stream;
 mod watch;
 
 use std::collections::BTreeMap;

@@ -2,10 +2,14 @@
 //! lookup → render → document → response. The cache alone decides whether a request bypasses
 //! it; the render learns the decision from the [`Destination`] it is called with.
 
+use std::cell::Cell;
+use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
+use futures_core::Stream;
 use hiver::{Body, Response};
 use http::header::{
     CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderName, HeaderValue, VARY,
@@ -18,19 +22,24 @@ use super::finish::PageSpec;
 use super::page_failure::PageFailure;
 use super::policy::fill_tag;
 use super::request::{RequestParts, declared_query};
+use super::stream::{Client, Raced, Streaming, finish_in_background, race};
 use super::{Inner, PageRoute, local};
-use crate::Rendered;
-use crate::cache::{CacheError, CacheKey, Destination, Outcome, Page, Served};
-use crate::document::HydrationState;
+use crate::cache::{CacheError, CacheKey, Compression, Destination, Outcome, Page, Served};
+use crate::document::{HydrationState, render_status};
+use crate::pool::{RenderStream, Started};
+use crate::{RenderResult, Rendered};
 
 /// `X-Hiver-Cache`: how the page was obtained (`hit-l1`, `miss`, `bypass`, ...).
 pub const X_HIVER_CACHE: HeaderName = HeaderName::from_static("x-hiver-cache");
-/// `X-Hiver-Render: shell`: the server render failed and the client-side shell was sent.
+/// `X-Hiver-Render`: `shell` when the server render failed and the client-side shell was
+/// sent; `stream` when the page is sent as the render streams it.
 pub const X_HIVER_RENDER: HeaderName = HeaderName::from_static("x-hiver-render");
 
 const PRIVATE: &str = "private, no-store";
 
-/// Answers a request for a page route.
+/// Answers a request for a page route. A page whose render streams is answered as soon as
+/// its document head exists (see [`stream`](super::stream)); the rest of the lookup then runs
+/// in the background.
 pub(crate) async fn page(
     inner: Arc<Inner>,
     route: Arc<PageRoute>,
@@ -42,10 +51,30 @@ pub(crate) async fn page(
         Err(reason) => return bad_request(reason),
     };
     let props = Arc::new(props);
-    let job = RenderJob::new(&inner, &route, &params, &key, props.clone());
-    match lookup(&inner, &route, &key, &parts.headers, job).await {
-        Ok(served) => respond(&inner, &route, served, &parts.headers),
-        Err(err) => shell(&inner, &route, &key, &err, &props),
+    let (job, handoff) = RenderJob::new(&inner, &route, &params, &key, props.clone());
+    let looking = Box::pin(lookup(
+        inner.clone(),
+        route.clone(),
+        key,
+        parts.headers,
+        job,
+    ));
+    match race(looking, handoff).await {
+        Raced::Looked(Looked {
+            result: Ok(served),
+            headers,
+            ..
+        }) => respond(&inner, &route, served, &headers),
+        Raced::Looked(Looked {
+            result: Err(err),
+            key,
+            ..
+        }) => shell(&inner, &route, &key, &err, &props),
+        Raced::Streaming(streaming, rest) => {
+            let abandon = streaming.abandon.clone();
+            finish_in_background(rest, abandon);
+            streamed(streaming)
+        }
     }
 }
 
@@ -77,23 +106,37 @@ fn key_and_props(
     Ok((key, props))
 }
 
+/// What a finished lookup gives back: its result, and the key and request headers it was
+/// handed (it owns them, so it can outlive the request when the page streams).
+struct Looked {
+    result: Result<Served, CacheError>,
+    key: CacheKey,
+    headers: HeaderMap,
+}
+
 /// This worker's cache lookup. On a miss or a bypass the cache calls `job` (render, then
 /// document) and says where the page will go.
 async fn lookup(
-    inner: &Arc<Inner>,
-    route: &PageRoute,
-    key: &CacheKey,
-    request: &HeaderMap,
+    inner: Arc<Inner>,
+    route: Arc<PageRoute>,
+    key: CacheKey,
+    headers: HeaderMap,
     job: RenderJob,
-) -> Result<Served, CacheError> {
-    let job = Arc::new(job);
+) -> Looked {
+    let job = Rc::new(job);
     let render = move |destination: Destination<'_>| {
         let job = job.clone();
+        let bypass = destination.is_bypass();
         let spec = job.spec(destination);
-        async move { job.run(spec).await }
+        async move { job.run(spec, bypass).await }
     };
-    let worker = local::worker_cache(inner);
-    worker.serve(key, &route.cache, request, render).await
+    let worker = local::worker_cache(&inner);
+    let result = worker.serve(&key, &route.cache, &headers, render).await;
+    Looked {
+        result,
+        key,
+        headers,
+    }
 }
 
 /// What one render needs, shared by the cache's render closure (which may run again for
@@ -104,6 +147,9 @@ struct RenderJob {
     /// The page's settings for the cache; [`spec`](Self::spec) narrows the compression for
     /// a bypass.
     spec: PageSpec,
+    /// Where a streamed page goes to the request waiting for it; taken by the first render
+    /// that streams (a later one, a background refresh, has nobody to stream to).
+    handoff: Cell<Option<flume::Sender<Streaming>>>,
 }
 
 impl RenderJob {
@@ -113,9 +159,10 @@ impl RenderJob {
         params: &[(String, String)],
         key: &CacheKey,
         props: Arc<Value>,
-    ) -> Self {
+    ) -> (Self, flume::Receiver<Streaming>) {
         let tags = route.policy.tags.iter().map(|t| fill_tag(t, params));
-        RenderJob {
+        let (handoff, receiver) = flume::bounded(1);
+        let job = RenderJob {
             inner: inner.clone(),
             url: render_url(key),
             spec: PageSpec {
@@ -124,7 +171,9 @@ impl RenderJob {
                 tags: tags.collect(),
                 compression: inner.compression,
             },
-        }
+            handoff: Cell::new(Some(handoff)),
+        };
+        (job, receiver)
     }
 
     /// The page's settings for `destination`: a page for one request only gets just the
@@ -140,19 +189,77 @@ impl RenderJob {
         }
     }
 
-    /// Render, then the document (on a finisher thread).
-    async fn run(&self, spec: PageSpec) -> Result<Page, PageFailure> {
-        let rendered = self.render().await?;
-        self.inner.finisher.finish(spec, rendered).await
-    }
-
-    async fn render(&self) -> Result<Rendered, PageFailure> {
+    /// Render, then the document (on a finisher thread). A render that streams goes to the
+    /// waiting request piece by piece and is joined into the page as it goes.
+    async fn run(&self, mut spec: PageSpec, bypass: bool) -> Result<Page, PageFailure> {
         let pending = self
             .inner
             .pool
-            .submit(self.url.as_str(), &self.spec.props)
+            .submit_stream(self.url.as_str(), &self.spec.props)
             .map_err(PageFailure::Render)?;
-        pending.await.map_err(PageFailure::Render)
+        let rendered = match pending.await.map_err(PageFailure::Render)? {
+            Started::Whole(rendered) => rendered,
+            Started::Stream(stream) => {
+                let status = render_status(stream.status()).map_err(PageFailure::Document)?;
+                let client = self.handoff.take().and_then(|handoff| {
+                    let opening = spec.template.opening(stream.head());
+                    let (client, streaming) = Client::open(opening, status, bypass);
+                    handoff.send(streaming).ok().map(|()| client)
+                });
+                if bypass && client.is_some() {
+                    // The request got the page as it streamed; nobody reads this copy.
+                    spec.compression = Compression::none();
+                }
+                self.pump(&spec, stream, client).await?
+            }
+        };
+        self.inner.finisher.finish(spec, rendered).await
+    }
+
+    /// Reads a streamed render to its end: each chunk goes to `client` (when a request
+    /// waits for it) and into the page. An error after the document's opening went out ends
+    /// the client's page with the document's closing, so the client finishes rendering
+    /// with its state, and is logged; the page is not cached.
+    async fn pump(
+        &self,
+        spec: &PageSpec,
+        mut stream: RenderStream,
+        client: Option<Client>,
+    ) -> Result<Rendered, PageFailure> {
+        let mut html = Vec::new();
+        let failure = loop {
+            match std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
+                Some(Ok(chunk)) => {
+                    html.extend_from_slice(&chunk);
+                    if let Some(client) = &client {
+                        client.send(chunk).await;
+                    }
+                }
+                Some(Err(error)) => break Some(error),
+                None => break None,
+            }
+        };
+        if let Some(client) = client {
+            let state =
+                HydrationState::new(&*spec.props).unwrap_or_else(|_| HydrationState::null());
+            client.close(spec.template.closing(&state)).await;
+        }
+        if let Some(error) = failure {
+            tracing::error!(
+                url = self.url.as_str(),
+                %error,
+                js_stack = error.js_stack().unwrap_or(""),
+                "streamed render failed after the document head; the page was closed early"
+            );
+            return Err(PageFailure::Render(error));
+        }
+        let html = String::from_utf8(html)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let (head, status) = (stream.head().to_owned(), stream.status());
+        Ok(Rendered {
+            result: RenderResult { html, head, status },
+            generation: stream.generation(),
+        })
     }
 }
 
@@ -222,6 +329,25 @@ pub(crate) fn answer(
     if let Some(coding) = encoding.content_encoding().filter(|_| !not_modified) {
         headers.insert(CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
+    res
+}
+
+/// The response for a page that streams: its status, then the body as it comes. Headers
+/// are fixed before the first byte, so the page is never stored downstream (it may still
+/// fail part-way) and has no validator; the cache serves the completed page whole later.
+fn streamed(streaming: Streaming) -> Response {
+    let outcome = if streaming.bypass { "bypass" } else { "miss" };
+    let mut res = Response::new(streaming.body);
+    *res.status_mut() = streaming.status;
+    let headers = res.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE));
+    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    headers.insert(X_HIVER_CACHE, HeaderValue::from_static(outcome));
+    headers.insert(X_HIVER_RENDER, HeaderValue::from_static("stream"));
     res
 }
 
