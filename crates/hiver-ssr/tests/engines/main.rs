@@ -17,4 +17,5 @@ mod pool_trace;
 mod start_up;
 mod storefront_node;
 mod stream_engine;
+mod stream_node;
 mod stream_pool;
