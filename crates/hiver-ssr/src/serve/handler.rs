@@ -2,7 +2,6 @@
 //! lookup → render → document → response. The cache alone decides whether a request bypasses
 //! it; the render learns the decision from the [`Destination`] it is called with.
 
-use std::cell::Cell;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -22,7 +21,7 @@ use super::finish::PageSpec;
 use super::page_failure::PageFailure;
 use super::policy::fill_tag;
 use super::request::{RequestParts, declared_query};
-use super::stream::{Client, Raced, Streaming, finish_in_background, race};
+use super::stream::{Client, Handoff, Raced, Streaming, finish_in_background, race};
 use super::{Inner, PageRoute, local};
 use crate::cache::{CacheError, CacheKey, Compression, Destination, Outcome, Page, Served};
 use crate::document::{HydrationState, render_status};
@@ -51,15 +50,10 @@ pub(crate) async fn page(
         Err(reason) => return bad_request(reason),
     };
     let props = Arc::new(props);
-    let (job, handoff) = RenderJob::new(&inner, &route, &params, &key, props.clone());
-    let looking = Box::pin(lookup(
-        inner.clone(),
-        route.clone(),
-        key,
-        parts.headers,
-        job,
-    ));
-    match race(looking, handoff).await {
+    let job = Rc::new(RenderJob::new(&inner, &route, &params, &key, props.clone()));
+    let (shared, headers) = (job.clone(), parts.headers);
+    let looking = Box::pin(lookup(inner.clone(), route.clone(), key, headers, shared));
+    match race(looking, &job.handoff).await {
         Raced::Looked(Looked {
             result: Ok(served),
             headers,
@@ -121,9 +115,8 @@ async fn lookup(
     route: Arc<PageRoute>,
     key: CacheKey,
     headers: HeaderMap,
-    job: RenderJob,
+    job: Rc<RenderJob>,
 ) -> Looked {
-    let job = Rc::new(job);
     let render = move |destination: Destination<'_>| {
         let job = job.clone();
         let bypass = destination.is_bypass();
@@ -147,9 +140,9 @@ struct RenderJob {
     /// The page's settings for the cache; [`spec`](Self::spec) narrows the compression for
     /// a bypass.
     spec: PageSpec,
-    /// Where a streamed page goes to the request waiting for it; taken by the first render
-    /// that streams (a later one, a background refresh, has nobody to stream to).
-    handoff: Cell<Option<flume::Sender<Streaming>>>,
+    /// Where a streamed page goes to the request waiting for it; a later render of this
+    /// job (a background refresh) finds it closed and has nobody to stream to.
+    handoff: Handoff,
 }
 
 impl RenderJob {
@@ -159,10 +152,9 @@ impl RenderJob {
         params: &[(String, String)],
         key: &CacheKey,
         props: Arc<Value>,
-    ) -> (Self, flume::Receiver<Streaming>) {
+    ) -> Self {
         let tags = route.policy.tags.iter().map(|t| fill_tag(t, params));
-        let (handoff, receiver) = flume::bounded(1);
-        let job = RenderJob {
+        RenderJob {
             inner: inner.clone(),
             url: render_url(key),
             spec: PageSpec {
@@ -171,9 +163,8 @@ impl RenderJob {
                 tags: tags.collect(),
                 compression: inner.compression,
             },
-            handoff: Cell::new(Some(handoff)),
-        };
-        (job, receiver)
+            handoff: Handoff::default(),
+        }
     }
 
     /// The page's settings for `destination`: a page for one request only gets just the
@@ -201,11 +192,9 @@ impl RenderJob {
             Started::Whole(rendered) => rendered,
             Started::Stream(stream) => {
                 let status = render_status(stream.status()).map_err(PageFailure::Document)?;
-                let client = self.handoff.take().and_then(|handoff| {
-                    let opening = spec.template.opening(stream.head());
-                    let (client, streaming) = Client::open(opening, status, bypass);
-                    handoff.send(streaming).ok().map(|()| client)
-                });
+                let opening = spec.template.opening(stream.head());
+                let (client, streaming) = Client::open(opening, status, bypass);
+                let client = self.handoff.offer(streaming).ok().map(|()| client);
                 if bypass && client.is_some() {
                     // The request got the page as it streamed; nobody reads this copy.
                     spec.compression = Compression::none();

@@ -151,39 +151,139 @@ where
     hiver_runtime::spawn(rest).detach();
 }
 
-/// The first of two futures to finish: the cache lookup, or the hand-over of a streamed
-/// page (which leaves the lookup running, returned for [`finish_in_background`]).
+/// Where the render future hands a streamed page to the request waiting for it. Lives in the
+/// request's render job (no allocation of its own); single-threaded like the rest.
+#[derive(Default)]
+pub(crate) struct Handoff {
+    /// The page, from [`offer`](Self::offer) until the request takes it.
+    page: RefCell<Option<Streaming>>,
+    /// The request's task, parked in [`race`].
+    waiter: RefCell<Option<Waker>>,
+    /// Set once the request stopped waiting (answered, or took a page): later renders of the
+    /// same job (a background refresh) have nobody to stream to.
+    closed: Cell<bool>,
+}
+
+impl Handoff {
+    /// Hands `page` over; gives it back when nobody waits any more.
+    pub(crate) fn offer(&self, page: Streaming) -> Result<(), Streaming> {
+        if self.closed.get() {
+            return Err(page);
+        }
+        self.closed.set(true);
+        *self.page.borrow_mut() = Some(page);
+        if let Some(waiter) = self.waiter.borrow_mut().take() {
+            waiter.wake();
+        }
+        Ok(())
+    }
+
+    fn poll_take(&self, cx: &mut Context<'_>) -> Poll<Streaming> {
+        if let Some(page) = self.page.borrow_mut().take() {
+            return Poll::Ready(page);
+        }
+        *self.waiter.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// The request stopped waiting.
+    fn close(&self) {
+        self.closed.set(true);
+        self.waiter.borrow_mut().take();
+    }
+}
+
+/// The first of two things to happen: the cache lookup finishes, or a streamed page is
+/// handed over (which leaves the lookup running, returned for [`finish_in_background`]).
 pub(crate) enum Raced<L: Future + ?Sized> {
     Looked(L::Output),
     Streaming(Streaming, Pin<Box<L>>),
 }
 
-/// Awaits `lookup` or a page handed over through `handoff`, whichever comes first.
-pub(crate) async fn race<L: Future + ?Sized>(
-    lookup: Pin<Box<L>>,
-    handoff: flume::Receiver<Streaming>,
-) -> Raced<L> {
+/// Awaits `lookup` or a page handed over through `handoff`, whichever comes first; then
+/// closes `handoff`.
+pub(crate) async fn race<L: Future + ?Sized>(lookup: Pin<Box<L>>, handoff: &Handoff) -> Raced<L> {
     let mut lookup = Some(lookup);
-    let mut handed = Some(handoff.into_recv_async());
-    std::future::poll_fn(move |cx| {
+    let raced = std::future::poll_fn(move |cx| {
         let Some(mut running) = lookup.take() else {
             return Poll::Pending; // not polled again after Ready
         };
         if let Poll::Ready(output) = running.as_mut().poll(cx) {
             return Poll::Ready(Raced::Looked(output));
         }
-        if let Some(recv) = handed.as_mut() {
-            match Pin::new(recv).poll(cx) {
-                Poll::Ready(Ok(streaming)) => {
-                    return Poll::Ready(Raced::Streaming(streaming, running));
-                }
-                // The render finished without streaming: only the lookup is left.
-                Poll::Ready(Err(_)) => handed = None,
-                Poll::Pending => {}
-            }
+        if let Poll::Ready(streaming) = handoff.poll_take(cx) {
+            return Poll::Ready(Raced::Streaming(streaming, running));
         }
         lookup = Some(running);
         Poll::Pending
     })
-    .await
+    .await;
+    handoff.close();
+    raced
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_executor::block_on;
+
+    fn page() -> (Client, Streaming) {
+        Client::open(Bytes::from_static(b"<head>"), StatusCode::OK, false)
+    }
+
+    #[test]
+    fn a_lookup_that_finishes_first_wins_and_closes_the_handoff() {
+        let handoff = Handoff::default();
+        let raced = block_on(race(Box::pin(async { 7 }), &handoff));
+        assert!(matches!(raced, Raced::Looked(7)));
+        assert!(handoff.offer(page().1).is_err(), "nobody waits any more");
+    }
+
+    #[test]
+    fn an_offered_page_wins_and_the_lookup_is_handed_back_unfinished() {
+        let handoff = Handoff::default();
+        let (_client, streaming) = page();
+        let lookup = async {
+            assert!(handoff.offer(streaming).is_ok());
+            std::future::pending::<()>().await;
+        };
+        let Raced::Streaming(got, _rest) = block_on(race(Box::pin(lookup), &handoff)) else {
+            panic!("the page was offered while the lookup ran")
+        };
+        assert_eq!(got.status, StatusCode::OK);
+    }
+
+    #[test]
+    fn the_body_carries_the_opening_then_the_chunks_and_ends_without_abandoning() {
+        let (client, streaming) = page();
+        let abandon = streaming.abandon.clone();
+        let mut body = streaming.body;
+        block_on(async {
+            let send = async {
+                client.send(Bytes::from_static(b"<p>")).await;
+                client.close(Bytes::from_static(b"</html>")).await;
+            };
+            let read = async {
+                let mut got = Vec::new();
+                while let Some(chunk) =
+                    std::future::poll_fn(|cx| Pin::new(&mut body).poll_next(cx)).await
+                {
+                    got.extend_from_slice(&chunk.expect("no error"));
+                }
+                got
+            };
+            let (_, got) = futures_util::future::join(send, read).await;
+            assert_eq!(got, b"<head><p></html>");
+        });
+        drop(body);
+        assert!(!abandon.gone.get());
+    }
+
+    #[test]
+    fn a_body_dropped_before_its_end_abandons_the_page() {
+        let (_client, streaming) = page();
+        let abandon = streaming.abandon.clone();
+        drop(streaming.body);
+        assert!(abandon.gone.get());
+    }
 }
