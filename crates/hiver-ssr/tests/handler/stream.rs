@@ -68,6 +68,17 @@ fn read_until(socket: &mut TcpStream, needle: &str) -> String {
     String::from_utf8_lossy(&seen).into_owned()
 }
 
+/// The React case of `fixtures/stream_expected.json`: props and node's streamed HTML.
+fn react_case() -> serde_json::Value {
+    let path = fixtures().join("../stream_expected.json");
+    let text = std::fs::read_to_string(path).expect("stream_expected.json is readable");
+    let cases: Vec<serde_json::Value> = serde_json::from_str(&text).expect("a JSON array");
+    cases
+        .into_iter()
+        .find(|c| c["bundle"] == "react_stream.js")
+        .expect("a React case")
+}
+
 fn read_to_end(socket: &mut TcpStream) -> Vec<u8> {
     let mut rest = Vec::new();
     socket.read_to_end(&mut rest).expect("reads to the end");
@@ -75,6 +86,37 @@ fn read_to_end(socket: &mut TcpStream) -> Vec<u8> {
 }
 
 every_engine! {
+    fn a_react_page_streams_its_shell_before_its_suspense_boundary_resolves(e) {
+        let case = react_case();
+        let mut props = case["props"].clone();
+        props["delay"] = 600.into();
+        let ssr = e
+            .ssr()
+            .bundle(fixtures().join("../react_stream.js"))
+            .manifest(manifest(), "src/main.js")
+            .asset_base("/static/")
+            .threads(1)
+            .time_limit(Duration::from_secs(5))
+            .page("/product/{id}", PagePolicy::new().props(move |_| props.clone()))
+            .build()
+            .expect("react_stream.js loads");
+        let server = TestServer::start(ssr.router());
+        let started = Instant::now();
+        let mut socket = open(&server, "/product/7");
+        let shell = read_until(&mut socket, "Loading reviews");
+        let first = started.elapsed();
+        assert!(!shell.contains("would order again"), "{shell}");
+        let rest = String::from_utf8(read_to_end(&mut socket)).expect("UTF-8");
+        let last = started.elapsed();
+        assert!(first < Duration::from_millis(300), "the shell after {first:?}");
+        assert!(last >= Duration::from_millis(600), "the boundary after {last:?}");
+        // Node's streamed HTML, whole, in the root element of the cached page.
+        let cached = server.get("/product/7").send().text();
+        let html = case["html"].as_str().expect("html");
+        assert!(cached.contains(&format!(r#"<div id="app">{html}</div>"#)), "{cached}");
+        assert!(rest.contains(r#"$RC("B:0","S:0")"#), "{rest}");
+    }
+
     fn a_streamed_page_is_the_document_and_is_then_served_whole_from_the_cache(e) {
         let ssr = ssr(e, Duration::from_secs(2));
         let server = TestServer::start(ssr.router());
