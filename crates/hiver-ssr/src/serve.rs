@@ -70,6 +70,7 @@ mod local;
 mod metrics;
 mod page_failure;
 mod policy;
+mod render_job;
 mod request;
 mod stream;
 mod watch;

@@ -2,13 +2,11 @@
 //! lookup → render → document → response. The cache alone decides whether a request bypasses
 //! it; the render learns the decision from the [`Destination`] it is called with.
 
-use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use futures_core::Stream;
 use hiver::{Body, Response};
 use http::header::{
     CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderName, HeaderValue, VARY,
@@ -17,16 +15,13 @@ use http::request::Parts;
 use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
-use super::finish::PageSpec;
 use super::page_failure::PageFailure;
-use super::policy::fill_tag;
+use super::render_job::RenderJob;
 use super::request::{RequestParts, declared_query};
-use super::stream::{Client, Handoff, Raced, Streaming, finish_in_background, race};
+use super::stream::{Raced, Streaming, finish_in_background, race};
 use super::{Inner, PageRoute, local};
-use crate::cache::{CacheError, CacheKey, Compression, Destination, Outcome, Page, Served};
-use crate::document::{HydrationState, render_status};
-use crate::pool::{RenderStream, Started};
-use crate::{RenderResult, Rendered};
+use crate::cache::{CacheError, CacheKey, Destination, Outcome, Page, Served};
+use crate::document::HydrationState;
 
 /// `X-Hiver-Cache`: how the page was obtained (`hit-l1`, `miss`, `bypass`, ...).
 pub const X_HIVER_CACHE: HeaderName = HeaderName::from_static("x-hiver-cache");
@@ -129,136 +124,6 @@ async fn lookup(
         result,
         key,
         headers,
-    }
-}
-
-/// What one render needs, shared by the cache's render closure (which may run again for
-/// a background refresh).
-struct RenderJob {
-    inner: Arc<Inner>,
-    url: String,
-    /// The page's settings for the cache; [`spec`](Self::spec) narrows the compression for
-    /// a bypass.
-    spec: PageSpec,
-    /// Where a streamed page goes to the request waiting for it; a later render of this
-    /// job (a background refresh) finds it closed and has nobody to stream to.
-    handoff: Handoff,
-}
-
-impl RenderJob {
-    fn new(
-        inner: &Arc<Inner>,
-        route: &PageRoute,
-        params: &[(String, String)],
-        key: &CacheKey,
-        props: Arc<Value>,
-    ) -> Self {
-        let tags = route.policy.tags.iter().map(|t| fill_tag(t, params));
-        RenderJob {
-            inner: inner.clone(),
-            url: render_url(key),
-            spec: PageSpec {
-                template: inner.template.clone(),
-                props,
-                tags: tags.collect(),
-                compression: inner.compression,
-            },
-            handoff: Handoff::default(),
-        }
-    }
-
-    /// The page's settings for `destination`: a page for one request only gets just the
-    /// coding it will be sent in.
-    fn spec(&self, destination: Destination<'_>) -> PageSpec {
-        let compression = match destination {
-            Destination::Cache => self.spec.compression,
-            Destination::Bypass(request) => self.spec.compression.for_request(request),
-        };
-        PageSpec {
-            compression,
-            ..self.spec.clone()
-        }
-    }
-
-    /// Render, then the document (on a finisher thread). A render that streams goes to the
-    /// waiting request piece by piece and is joined into the page as it goes.
-    async fn run(&self, mut spec: PageSpec, bypass: bool) -> Result<Page, PageFailure> {
-        let pending = self
-            .inner
-            .pool
-            .submit_stream(self.url.as_str(), &self.spec.props)
-            .map_err(PageFailure::Render)?;
-        let rendered = match pending.await.map_err(PageFailure::Render)? {
-            Started::Whole(rendered) => rendered,
-            Started::Stream(stream) => {
-                let status = render_status(stream.status()).map_err(PageFailure::Document)?;
-                let opening = spec.template.opening(stream.head());
-                let (client, streaming) = Client::open(opening, status, bypass);
-                let client = self.handoff.offer(streaming).ok().map(|()| client);
-                if bypass && client.is_some() {
-                    // The request got the page as it streamed; nobody reads this copy.
-                    spec.compression = Compression::none();
-                }
-                self.pump(&spec, stream, client).await?
-            }
-        };
-        self.inner.finisher.finish(spec, rendered).await
-    }
-
-    /// Reads a streamed render to its end: each chunk goes to `client` (when a request
-    /// waits for it) and into the page. An error after the document's opening went out ends
-    /// the client's page with the document's closing, so the client finishes rendering
-    /// with its state, and is logged; the page is not cached.
-    async fn pump(
-        &self,
-        spec: &PageSpec,
-        mut stream: RenderStream,
-        client: Option<Client>,
-    ) -> Result<Rendered, PageFailure> {
-        let mut html = Vec::new();
-        let failure = loop {
-            match std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
-                Some(Ok(chunk)) => {
-                    html.extend_from_slice(&chunk);
-                    if let Some(client) = &client {
-                        client.send(chunk).await;
-                    }
-                }
-                Some(Err(error)) => break Some(error),
-                None => break None,
-            }
-        };
-        if let Some(client) = client {
-            let state =
-                HydrationState::new(&*spec.props).unwrap_or_else(|_| HydrationState::null());
-            client.close(spec.template.closing(&state)).await;
-        }
-        if let Some(error) = failure {
-            tracing::error!(
-                url = self.url.as_str(),
-                %error,
-                js_stack = error.js_stack().unwrap_or(""),
-                "streamed render failed after the document head; the page was closed early"
-            );
-            return Err(PageFailure::Render(error));
-        }
-        let html = String::from_utf8(html)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let (head, status) = (stream.head().to_owned(), stream.status());
-        Ok(Rendered {
-            result: RenderResult { html, head, status },
-            generation: stream.generation(),
-        })
-    }
-}
-
-/// The URL the bundle renders: the normalised path and the declared query only, so a
-/// render can depend on nothing the cache key leaves out.
-fn render_url(key: &CacheKey) -> String {
-    if key.query().is_empty() {
-        key.path().to_owned()
-    } else {
-        format!("{}?{}", key.path(), key.query())
     }
 }
 
