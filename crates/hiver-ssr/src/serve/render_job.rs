@@ -114,6 +114,7 @@ impl RenderJob {
                 None => break None,
             }
         };
+        let to_client = client.is_some();
         if let Some(client) = client {
             let state =
                 HydrationState::new(&*spec.props).unwrap_or_else(|_| HydrationState::null());
@@ -124,7 +125,9 @@ impl RenderJob {
                 url = self.url.as_str(),
                 %error,
                 js_stack = error.js_stack().unwrap_or(""),
-                "streamed render failed after the document head; the page was closed early"
+                to_client,
+                "streamed render failed part-way; not cached (a client receiving it got the \
+                 document's closing, and renders the rest itself)"
             );
             return Err(PageFailure::Render(error));
         }

@@ -135,14 +135,17 @@ impl Client {
 }
 
 /// Runs the rest of a request's cache lookup (the streaming render, then storing the page)
-/// on this worker after the request was answered; drops it, cancelling the render, if the
-/// client goes away first.
+/// on this worker after the request was answered, inside the request's span (so its log
+/// lines keep the request id); drops it, cancelling the render, if the client goes away
+/// first.
 pub(crate) fn finish_in_background<F>(lookup: Pin<Box<F>>, abandon: Rc<Abandon>)
 where
     F: Future + ?Sized + 'static,
 {
     let mut lookup = lookup;
+    let span = tracing::Span::current();
     let rest = std::future::poll_fn(move |cx| {
+        let _entered = span.enter();
         if lookup.as_mut().poll(cx).is_ready() {
             return Poll::Ready(());
         }

@@ -7,9 +7,12 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use hiver::test::TestServer;
+use hiver::test::{TestClient, TestServer};
+use hiver::trace::TraceLayer;
 use hiver_ssr::serve::{PagePolicy, Ssr};
+use tracing::Level;
 
+use crate::capture;
 use crate::every_engine::{Backend, every_engine};
 use crate::support::{brotli, fixtures, manifest, render_no};
 
@@ -198,6 +201,28 @@ every_engine! {
         assert_eq!(second.header("x-hiver-cache"), Some("miss"));
         assert_eq!(render_no(&second.text()), 2, "rendered again, not cached");
         assert_eq!(ssr.metrics().pool.js_errors, 2);
+    }
+
+    fn an_error_after_the_shell_is_logged_in_the_request_span(e) {
+        capture::install();
+        let ssr = ssr(e, Duration::from_secs(2));
+        let client = TestClient::new(ssr.router().layer(TraceLayer::new()));
+        let id = format!("stream-error-{}-{}", e.name(), std::process::id());
+        let res = client.get("/s/fail").header("x-request-id", id.as_str()).send();
+        assert!(res.text().contains("<main>shell render #1</main>"));
+        let request = capture::spans()
+            .into_iter()
+            .find(|s| s.name == "request" && s.field("request_id") == Some(&id))
+            .expect("the request's span was recorded");
+        let logged: Vec<_> = capture::events()
+            .into_iter()
+            .filter(|ev| ev.level == Level::ERROR && ev.scope.contains(&request.seq))
+            .collect();
+        assert_eq!(logged.len(), 1, "one error line: {logged:?}");
+        let line = &logged[0];
+        assert_eq!(line.field("url"), Some("/s/fail"), "{line:?}");
+        assert!(line.field("error").is_some_and(|e| e.contains("data source failed")), "{line:?}");
+        assert_eq!(line.field("to_client"), Some("true"), "{line:?}");
     }
 
     fn a_bad_status_before_the_first_byte_serves_the_shell(e) {
