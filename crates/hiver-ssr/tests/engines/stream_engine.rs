@@ -162,6 +162,16 @@ every_engine! {
         assert_eq!(state["cancelled"], 1, "{state}");
     }
 
+    fn the_memory_limit_covers_the_whole_stream(e) {
+        let mut engine = engine(e, Duration::from_secs(10));
+        let mut sink = Recorder::default();
+        let err = engine
+            .render_streaming("/hoard", "{}", &mut sink)
+            .expect_err("the heap outgrows its limit");
+        assert!(err.is_memory(), "{err}");
+        assert!(sink.chunks.len() > 1, "it failed part-way, after {} chunks", sink.chunks.len());
+    }
+
     fn a_stream_that_never_ends_stops_at_the_time_limit(e) {
         let mut engine = engine(e, Duration::from_millis(300));
         let mut sink = Recorder::default();
