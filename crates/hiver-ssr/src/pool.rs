@@ -36,6 +36,10 @@
 //! the render, and the thread takes the next job. [`RenderPool::submit`] joins a stream
 //! into one page on the render thread.
 //!
+//! A streamed render holds its render thread until the stream ends, including while it
+//! waits for a slow data source (a timer): the context is the render's until then. Size
+//! [`threads`](RenderPoolBuilder::threads) for the slow streams expected at once.
+//!
 //! Render threads are not pinned unless [`RenderPoolBuilder::pin_threads`] asks for it: by
 //! default the OS places them.
 //!
