@@ -12,7 +12,7 @@ use http::header::{
     CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderName, HeaderValue, VARY,
 };
 use http::request::Parts;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde_json::Value;
 
 use super::page_failure::PageFailure;
@@ -46,6 +46,9 @@ pub(crate) async fn page(
     };
     let props = Arc::new(props);
     let job = Rc::new(RenderJob::new(&inner, &route, &params, &key, props.clone()));
+    if parts.method == Method::HEAD {
+        job.handoff.close();
+    }
     let (shared, headers) = (job.clone(), parts.headers);
     let looking = Box::pin(lookup(inner.clone(), route.clone(), key, headers, shared));
     match race(looking, &job.handoff).await {

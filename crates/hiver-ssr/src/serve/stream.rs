@@ -189,8 +189,10 @@ impl Handoff {
         Poll::Pending
     }
 
-    /// The request stopped waiting.
-    fn close(&self) {
+    /// The request stopped waiting, or never wanted a stream (a HEAD request, which sends
+    /// no body: streaming would only cancel the render): renders of this job join their
+    /// stream into the page instead.
+    pub(crate) fn close(&self) {
         self.closed.set(true);
         self.waiter.borrow_mut().take();
     }

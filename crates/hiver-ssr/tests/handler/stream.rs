@@ -155,6 +155,19 @@ every_engine! {
         assert_eq!(bundle_state(&server)["renders"], 2, "one render for /s/fast, one for /s/state");
     }
 
+    fn a_head_request_waits_for_the_whole_page_and_fills_the_cache(e) {
+        let ssr = ssr(e, Duration::from_secs(2));
+        let server = TestServer::start(ssr.router());
+        let head = server.request(http::Method::HEAD, "/s/fast").send();
+        assert_eq!(head.status(), 200);
+        assert_eq!(head.header("x-hiver-cache"), Some("miss"));
+        assert_eq!(head.header("x-hiver-render"), None, "not streamed");
+        assert!(head.header("etag").is_some());
+        let get = server.get("/s/fast").send();
+        assert!(get.header("x-hiver-cache").is_some_and(|o| o.starts_with("hit")));
+        assert_eq!(render_no(&get.text()), 1);
+    }
+
     fn the_head_and_shell_arrive_before_the_slow_part_resolves(e) {
         let ssr = ssr(e, Duration::from_secs(2));
         let server = TestServer::start(ssr.router());
