@@ -144,6 +144,8 @@ pub(crate) struct Inner {
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     pub(crate) shells: AtomicU64,
+    /// Pages sent as their render streamed them.
+    pub(crate) streamed: AtomicU64,
     pub(crate) not_modified: AtomicU64,
 }
 

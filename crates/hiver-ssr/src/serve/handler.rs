@@ -65,6 +65,7 @@ pub(crate) async fn page(
         Raced::Streaming(streaming, rest) => {
             let abandon = streaming.abandon.clone();
             finish_in_background(rest, abandon);
+            inner.counters.streamed.fetch_add(1, Ordering::Relaxed);
             streamed(streaming)
         }
     }

@@ -169,6 +169,7 @@ every_engine! {
         assert_eq!(br.header("content-encoding"), Some("br"));
         assert_eq!(brotli(&br.bytes()), body);
         assert_eq!(bundle_state(&server)["renders"], 2, "one render for /s/fast, one for /s/state");
+        assert_eq!(ssr.metrics().streamed, 1, "only the miss streamed");
     }
 
     fn a_head_request_waits_for_the_whole_page_and_fills_the_cache(e) {
