@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use futures_core::Stream;
+use http::StatusCode;
 use serde_json::Value;
 
 use super::finish::PageSpec;
@@ -78,9 +79,7 @@ impl RenderJob {
             Started::Whole(rendered) => rendered,
             Started::Stream(stream) => {
                 let status = render_status(stream.status()).map_err(PageFailure::Document)?;
-                let opening = spec.template.opening(stream.head());
-                let (client, streaming) = Client::open(opening, status, bypass);
-                let client = self.handoff.offer(streaming).ok().map(|()| client);
+                let client = self.hand_off(&spec, &stream, status, bypass);
                 if bypass && client.is_some() {
                     // The request got the page as it streamed; nobody reads this copy.
                     spec.compression = Compression::none();
@@ -89,6 +88,23 @@ impl RenderJob {
             }
         };
         self.inner.finisher.finish(spec, rendered).await
+    }
+
+    /// Offers the waiting request (if any) a page body that starts with the document's
+    /// opening; the client end of it when the request took it.
+    fn hand_off(
+        &self,
+        spec: &PageSpec,
+        stream: &RenderStream,
+        status: StatusCode,
+        bypass: bool,
+    ) -> Option<Client> {
+        if !self.handoff.is_open() {
+            return None; // a background refresh: nobody to stream to
+        }
+        let opening = spec.template.opening(stream.head());
+        let (client, streaming) = Client::open(opening, status, bypass);
+        self.handoff.offer(streaming).ok().map(|()| client)
     }
 
     /// Reads a streamed render to its end: each chunk goes to `client` (when a request

@@ -168,6 +168,11 @@ pub(crate) struct Handoff {
 }
 
 impl Handoff {
+    /// Whether a request still waits for a page (and an offer can succeed).
+    pub(crate) fn is_open(&self) -> bool {
+        !self.closed.get()
+    }
+
     /// Hands `page` over; gives it back when nobody waits any more.
     pub(crate) fn offer(&self, page: Streaming) -> Result<(), Streaming> {
         if self.closed.get() {

@@ -172,6 +172,36 @@ every_engine! {
         assert_eq!(ssr.metrics().streamed, 1, "only the miss streamed");
     }
 
+    fn a_background_refresh_of_a_streamed_page_joins_the_stream_and_stores_it(e) {
+        let policy = PagePolicy::new().ttl(Duration::from_millis(300)).swr(Duration::from_secs(30));
+        let ssr = e
+            .ssr()
+            .bundle(fixtures().join("stream.js"))
+            .manifest(manifest(), "src/main.js")
+            .asset_base("/static/")
+            .threads(1)
+            .page("/s/fast", policy)
+            .build()
+            .expect("stream.js loads");
+        let server = TestServer::start(ssr.router());
+        assert_eq!(server.get("/s/fast").send().header("x-hiver-render"), Some("stream"));
+        std::thread::sleep(Duration::from_millis(400));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let res = server.get("/s/fast").send();
+            assert_eq!(res.header("x-hiver-render"), None, "stale and hits go out whole");
+            let outcome = res.header("x-hiver-cache").unwrap_or("").to_owned();
+            if render_no(&res.text()) == 2 {
+                assert!(outcome.starts_with("hit"), "{outcome}");
+                break;
+            }
+            assert_eq!(outcome, "stale", "until the refresh lands, the stale page");
+            assert!(Instant::now() < deadline, "the refresh never landed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(ssr.metrics().streamed, 1, "the refresh had nobody to stream to");
+    }
+
     fn a_head_request_waits_for_the_whole_page_and_fills_the_cache(e) {
         let ssr = ssr(e, Duration::from_secs(2));
         let server = TestServer::start(ssr.router());
