@@ -1,5 +1,6 @@
-//! Real React and Preact streaming renderers (`fixtures/react_stream.js`,
-//! `fixtures/preact_stream.js`: `renderToReadableStream` with a Suspense boundary whose data
+//! Real React and Preact streaming renderers (`fixtures/react_stream.js` and
+//! `react_stream_browser.js`, React's edge and browser builds; `fixtures/preact_stream.js`:
+//! `renderToReadableStream` with a Suspense boundary whose data
 //! arrives from a timer) streamed by every engine give, chunks joined, byte for byte what
 //! node's own streaming renderers gave for the same bundle, props and data timing
 //! (`fixtures/stream_expected.json`, written by `fixtures/src/stream_expected.mjs`); and the
@@ -85,6 +86,11 @@ fn streams_as_node_does(e: Backend, bundle: &str) {
 every_engine! {
     fn react_streams_byte_for_byte_as_node_does(e) {
         streams_as_node_does(e, "react_stream.js");
+    }
+
+    fn react_on_its_browser_build_streams_byte_for_byte_as_node_does(e) {
+        // react-dom/server.browser schedules its work through MessageChannel.
+        streams_as_node_does(e, "react_stream_browser.js");
     }
 
     fn preact_streams_byte_for_byte_as_node_does(e) {
