@@ -51,11 +51,31 @@
 //! crosses into JavaScript as a JSON string argument and is parsed there; it is never spliced
 //! into source). `render` returns one of:
 //!
-//! - a string of HTML,
-//! - an object `{ html, head = "", status = 200 }`,
-//! - a `Promise` of either. Microtasks and zero-delay timers run until it settles. A promise
-//!   that nothing can settle any more (no microtask or timer left) fails at once with
-//!   [`RenderError::is_timeout`]; one kept pending by ever new timers ends at the time limit.
+//! | `render` returns | the page |
+//! |---|---|
+//! | a string of HTML | whole; head `""`, status 200 |
+//! | `{ html, head = "", status = 200 }` with `html` a string | whole |
+//! | a `ReadableStream` whose chunks are strings or `Uint8Array`s (UTF-8), or an async iterator of strings | streamed; head `""`, status 200 |
+//! | `{ html, head, status }` with `html` such a stream or iterator | streamed with that head and status |
+//! | a `Promise` of any of these | as what it settles to |
+//!
+//! React 19's `renderToReadableStream` (`react-dom/server.edge` or `.browser`) returns a
+//! promise of a byte stream; Preact's (`preact-render-to-string/stream`) a byte stream.
+//! Microtasks and timers run until a promise settles. A promise that nothing can settle any
+//! more (no microtask or timer left) fails at once with [`RenderError::is_timeout`]; one kept
+//! pending by ever new timers ends at the time limit.
+//!
+//! # Streaming
+//!
+//! [`Engine::render_streaming`] hands a stream to a [`RenderSink`] piece by piece as
+//! JavaScript produces it (empty pieces skipped, byte chunks decoded as UTF-8 with a
+//! character split between chunks joined); [`Engine::render`] joins it into one page. The
+//! time budget and the memory limit cover the whole stream, waits on the sink included. A
+//! stream that errors after its first piece makes the render fail with that error (the
+//! pieces already handed over stay handed over). A sink that reports its consumer gone
+//! ([`RenderSink::is_cancelled`], checked at each piece and while the render waits on
+//! timers) stops the render with [`RenderError::is_cancelled`]; the bundle's stream is
+//! cancelled (its `cancel` callback runs) and its timers are dropped, and the context is kept.
 //!
 //! # Globals provided
 //!
@@ -66,13 +86,16 @@
 //! |---|---|
 //! | `console.{log,info,warn,error,debug,trace}` | to `tracing` (target `hiver_ssr::js`) at the matching level |
 //! | `queueMicrotask(fn)` | a microtask; a throw is logged with `console.error` |
-//! | `setTimeout(fn, delay, ...args)` / `clearTimeout(id)` | every delay counts as zero: timers run after the microtask queue drains and before the result is read; leftover timers are dropped after each render |
-//! | `TextEncoder` / `TextDecoder` | UTF-8 only, `decode(..., { stream: true })` supported |
+//! | `setTimeout(fn, delay, ...args)` / `clearTimeout(id)` | real delays (never early, up to 1 ms late), all within the render's time budget: once the microtask queue is empty the host runs the timer due first (ties in creation order), drains microtasks again, and sleeps while the next is not yet due. Leftover timers are dropped after each render |
+//! | `MessageChannel` | `port.postMessage` delivers to the other port's `onmessage` as a zero-delay timer (React's `server.browser` schedules work through it) |
+//! | `ReadableStream` | the default-reader subset: an underlying source with `start`, `pull`, `cancel` and `type: "bytes"`, `highWaterMark` and `size`, `getReader()` (`read`, `cancel`, `releaseLock`, `closed`), `cancel()`, `locked`, async iteration; no BYOB readers (`byobRequest` is `null`), `tee` or piping |
+//! | `TextEncoder` / `TextDecoder` | UTF-8 only, `encodeInto` (whole characters only), `decode(..., { stream: true })` supported |
 //! | `process.env.NODE_ENV` | `"production"` (only `process.env` exists) |
 //! | `globalThis` | the engine's own |
 //!
 //! Deliberately absent: `window`, `self` and `document` (libraries would take the browser
-//! path), `setInterval`, `setImmediate`, `URL` and `fetch`.
+//! path), `setInterval`, `setImmediate`, `URL`, `fetch`, `AbortController`,
+//! `WritableStream` and `TransformStream`.
 //!
 //! # Budgets
 //!
@@ -91,6 +114,7 @@ mod bundle;
 mod error;
 mod failure;
 mod quickjs;
+mod stream;
 #[cfg(feature = "v8")]
 mod v8;
 
@@ -101,11 +125,13 @@ pub use self::v8::V8;
 pub use bundle::Bundle;
 pub use error::{BundleError, RenderError};
 pub use quickjs::QuickJs;
+pub(crate) use stream::Collect;
+pub use stream::{Delivery, RenderSink};
 
 /// The JavaScript prelude every backend evaluates before the bundle (see the module docs).
 ///
 /// It is a single function expression; the host calls it with `{ log(level, message) }` and
-/// keeps the returned `{ render, finish, runTimers, clearTimers }`.
+/// keeps the returned `{ render, finish, next, runTimers, clearTimers }`.
 pub const PRELUDE: &str = include_str!("engine/prelude.js");
 
 /// The budgets of one engine context.
@@ -161,6 +187,27 @@ pub trait Engine {
     /// See [`RenderError`]. After a timeout, memory, stack or crash error the caller drops this
     /// engine and creates a new one.
     fn render(&mut self, url: &str, props_json: &str) -> Result<RenderResult, RenderError>;
+
+    /// Renders as [`render`](Self::render) does, but hands a stream to `sink` piece by piece
+    /// as JavaScript produces it instead of joining it: [`Delivery::Streamed`] then. A whole
+    /// page (string, object, promise of either) comes back as [`Delivery::Whole`] without
+    /// touching the sink. The time budget and the memory limit cover the whole stream.
+    ///
+    /// The default never streams: it calls [`render`](Self::render) (which joins a stream).
+    ///
+    /// # Errors
+    ///
+    /// As [`render`](Self::render), plus what `sink` returned to stop the render (the
+    /// stream is then cancelled and its timers dropped). An error after
+    /// [`RenderSink::start`] means the stream ended early.
+    fn render_streaming(
+        &mut self,
+        url: &str,
+        props_json: &str,
+        _sink: &mut dyn RenderSink,
+    ) -> Result<Delivery, RenderError> {
+        self.render(url, props_json).map(Delivery::Whole)
+    }
 }
 
 /// Creates engines: one per render thread, and one more to validate a bundle before use.

@@ -25,6 +25,21 @@
 //! [`RenderError::is_queue_full`]. The [`PendingRender`] it returns is a plain `Future` (no
 //! async runtime needed), so it can be awaited on any executor, including a Hiver worker.
 //!
+//! # Streaming
+//!
+//! [`RenderPool::submit_stream`] queues a render that may stream. It resolves to
+//! [`Started::Whole`] for a whole page, or to [`Started::Stream`] once the bundle returned a
+//! stream: a [`RenderStream`] with the head and status, then each piece of HTML as the
+//! render thread produces it. Between the two threads sits a channel of [`STREAM_BUFFER`]
+//! pieces: a consumer that reads slowly makes the render thread wait (never buffer), up to
+//! the time limit, which covers the whole stream; a consumer that drops the stream cancels
+//! the render, and the thread takes the next job. [`RenderPool::submit`] joins a stream
+//! into one page on the render thread.
+//!
+//! A streamed render holds its render thread until the stream ends, including while it
+//! waits for a slow data source (a timer): the context is the render's until then. Size
+//! [`threads`](RenderPoolBuilder::threads) for the slow streams expected at once.
+//!
 //! Render threads are not pinned unless [`RenderPoolBuilder::pin_threads`] asks for it: by
 //! default the OS places them.
 //!
@@ -43,6 +58,7 @@ mod builder;
 mod metrics;
 mod pinning;
 mod render_thread;
+mod stream;
 mod watch;
 
 use std::future::Future;
@@ -56,6 +72,7 @@ use std::time::Duration;
 
 pub use builder::RenderPoolBuilder;
 pub use metrics::{LATENCY_BUCKETS, LatencyHistogram, MetricsSnapshot};
+pub use stream::{PendingStream, RenderStream, STREAM_BUFFER, Started};
 #[cfg(feature = "framework")]
 pub(crate) use watch::FileWatch;
 pub use watch::Watcher;
@@ -120,11 +137,38 @@ impl Future for PendingRender {
     }
 }
 
+/// Where a render's outcome goes.
+enum Reply {
+    /// [`RenderPool::submit`]: the whole page (a stream is joined on the render thread).
+    Whole(flume::Sender<Result<Rendered, RenderError>>),
+    /// [`RenderPool::submit_stream`]: a whole page, or a stream piece by piece (bounded).
+    Stream(flume::Sender<stream::Event>),
+}
+
+impl Reply {
+    /// Whether nobody waits for the outcome any more.
+    fn is_disconnected(&self) -> bool {
+        match self {
+            Reply::Whole(reply) => reply.is_disconnected(),
+            Reply::Stream(events) => events.is_disconnected(),
+        }
+    }
+
+    /// Answers with `error` before the render started.
+    fn fail(&self, error: RenderError) {
+        // A dropped receiver only means nobody waits for this page any more.
+        let _ = match self {
+            Reply::Whole(reply) => reply.send(Err(error)).is_ok(),
+            Reply::Stream(events) => events.send(stream::Event::Whole(Err(error))).is_ok(),
+        };
+    }
+}
+
 /// One queued render.
 struct Job {
     url: String,
     props_json: String,
-    reply: flume::Sender<Result<Rendered, RenderError>>,
+    reply: Reply,
     /// The span current when the job was submitted (under hiver's `TraceLayer`, the
     /// request's): the parent of the `render` span the render thread opens, so a render is
     /// linked to its request across the thread hop. A disabled span when nobody traces.
@@ -236,8 +280,39 @@ impl RenderPool {
         props: &serde_json::Value,
     ) -> Result<PendingRender, RenderError> {
         let (reply, receiver) = flume::bounded(1);
+        self.queue(url.into(), props, Reply::Whole(reply))?;
+        Ok(PendingRender {
+            reply: receiver,
+            future: None,
+        })
+    }
+
+    /// Queues a render that may stream: when the bundle returns a stream, each piece of HTML
+    /// is handed over as the render thread produces it (see [`RenderStream`]); a whole page
+    /// comes back whole. At most [`STREAM_BUFFER`] pieces wait between the render thread and
+    /// the consumer; a slow consumer makes the render thread wait, within the time limit.
+    ///
+    /// # Errors
+    ///
+    /// As [`submit`](Self::submit).
+    pub fn submit_stream(
+        &self,
+        url: impl Into<String>,
+        props: &serde_json::Value,
+    ) -> Result<PendingStream, RenderError> {
+        let (events, receiver) = flume::bounded(STREAM_BUFFER);
+        self.queue(url.into(), props, Reply::Stream(events))?;
+        Ok(PendingStream::new(receiver))
+    }
+
+    fn queue(
+        &self,
+        url: String,
+        props: &serde_json::Value,
+        reply: Reply,
+    ) -> Result<(), RenderError> {
         let job = Job {
-            url: url.into(),
+            url,
             props_json: props.to_string(),
             reply,
             parent: tracing::Span::current(),
@@ -246,10 +321,7 @@ impl RenderPool {
             return Err(RenderError::shut_down());
         };
         match jobs.try_send(job) {
-            Ok(()) => Ok(PendingRender {
-                reply: receiver,
-                future: None,
-            }),
+            Ok(()) => Ok(()),
             Err(flume::TrySendError::Full(_)) => {
                 self.shared.metrics.queue_full();
                 Err(RenderError::queue_full())

@@ -22,6 +22,15 @@
 //! with the route's error status (503 when the queue is full), and the error with its JS
 //! stack goes to `tracing::error!`.
 //!
+//! A bundle whose `render` returns a stream (React's or Preact's `renderToReadableStream`)
+//! is answered as it renders: status and headers (`Cache-Control: private, no-store`,
+//! `X-Hiver-Render: stream`) go out with the document's head (asset tags, preload hints),
+//! then each chunk as the render thread produces it, chunked on the wire, then the end of
+//! the document with the hydration state. The completed page is then stored (and
+//! compressed) and later requests get it whole; requests that waited on the same miss get
+//! it whole when it is done. An error after the head closes the page early (the client
+//! renders the rest), is logged and never cached; a client that leaves cancels the render.
+//!
 //! # Examples
 //!
 //! ```no_run
@@ -61,7 +70,9 @@ mod local;
 mod metrics;
 mod page_failure;
 mod policy;
+mod render_job;
 mod request;
+mod stream;
 mod watch;
 
 use std::collections::BTreeMap;
@@ -133,6 +144,8 @@ pub(crate) struct Inner {
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     pub(crate) shells: AtomicU64,
+    /// Pages sent as their render streamed them.
+    pub(crate) streamed: AtomicU64,
     pub(crate) not_modified: AtomicU64,
 }
 

@@ -136,3 +136,17 @@ fn a_factory_that_panics_while_rebuilding_does_not_kill_the_thread() {
         .expect("the same thread recovered");
     assert_eq!(page.result.html, "A|/a|{}|1");
 }
+
+#[test]
+fn an_engine_without_streaming_answers_a_streamed_submit_whole() {
+    let pool = RenderPool::builder()
+        .threads(1)
+        .engine(EchoFactory::default())
+        .build(Bundle::from_source("b.js", "A"))
+        .expect("builds");
+    let started = pool.submit_stream("/s", &json!(1)).expect("queued").wait();
+    let Ok(hiver_ssr::pool::Started::Whole(page)) = started else {
+        panic!("the default render_streaming renders whole: {started:?}")
+    };
+    assert_eq!(page.result.html, "A|/s|1|1");
+}

@@ -76,6 +76,32 @@ impl DocumentTemplate {
         Bytes::from(page)
     }
 
+    /// The document up to the server HTML, for a streamed page: sent before the first
+    /// chunk, so the browser starts on the asset tags and preload hints at once.
+    /// `opening(head) + html + closing(state)` is [`assemble`](Self::assemble)`(head, html,
+    /// state)`, byte for byte.
+    pub fn opening(&self, head: &str) -> Bytes {
+        let len = self.start.len() + head.len() + self.before_html.len();
+        let mut part = Vec::with_capacity(len);
+        part.extend_from_slice(&self.start);
+        part.extend_from_slice(head.as_bytes());
+        part.extend_from_slice(&self.before_html);
+        Bytes::from(part)
+    }
+
+    /// The document after the server HTML, for a streamed page: the end of the root
+    /// element, the hydration state and the end of the document (see
+    /// [`opening`](Self::opening)).
+    pub fn closing(&self, state: &HydrationState) -> Bytes {
+        let state = state.as_bytes();
+        let len = self.before_state.len() + state.len() + self.end.len();
+        let mut part = Vec::with_capacity(len);
+        part.extend_from_slice(&self.before_state);
+        part.extend_from_slice(state);
+        part.extend_from_slice(&self.end);
+        Bytes::from(part)
+    }
+
     /// The document for a successful render, with the status the render asked for.
     ///
     /// # Errors
@@ -225,6 +251,19 @@ mod tests {
             let err = render_status(bad).unwrap_err();
             assert!(err.is_status() && err.rejected_status() == Some(bad));
         }
+    }
+
+    #[test]
+    fn opening_html_and_closing_make_the_assembled_page() {
+        let template = DocumentTemplate::builder()
+            .head_html("<link rel=icon>")
+            .build();
+        let state = HydrationState::new(&serde_json::json!({ "a": "</script>" })).unwrap();
+        let (head, html) = ("<title>t</title>", "<main>streamed</main>");
+        let mut joined = template.opening(head).to_vec();
+        joined.extend_from_slice(html.as_bytes());
+        joined.extend_from_slice(&template.closing(&state));
+        assert_eq!(joined, template.assemble(head, html, &state).to_vec());
     }
 
     #[test]

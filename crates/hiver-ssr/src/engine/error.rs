@@ -173,6 +173,7 @@ enum RenderErrorKind {
     ShutDown,
     Bundle,
     Crash,
+    Cancelled,
 }
 
 /// One render failed. Never cache a page for it; serve the client-side shell instead.
@@ -247,6 +248,13 @@ impl RenderError {
         error
     }
 
+    pub(crate) fn cancelled() -> Self {
+        Self::new(
+            RenderErrorKind::Cancelled,
+            "the consumer of the streamed render went away".to_owned(),
+        )
+    }
+
     pub(crate) fn crash(message: String) -> Self {
         Self::new(RenderErrorKind::Crash, message)
     }
@@ -297,6 +305,12 @@ impl RenderError {
     /// of memory while re-creating a context); the thread retries on its next job.
     pub fn is_bundle(&self) -> bool {
         self.inner.kind == RenderErrorKind::Bundle
+    }
+
+    /// The consumer of a streamed render went away (e.g. the HTTP client disconnected): the
+    /// render was stopped, its stream cancelled and its timers dropped. The context is kept.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.kind == RenderErrorKind::Cancelled
     }
 
     /// The engine panicked; the context was replaced.

@@ -14,6 +14,9 @@ pub(super) enum Failure {
     StackOverflow(JsLocation),
     /// `Name: message` and where it was raised.
     Js(String, JsLocation),
+    /// The [`RenderSink`](super::RenderSink) of a streamed render stopped it (its consumer
+    /// went away or stalled): its error is the render's.
+    Sink(RenderError),
 }
 
 impl Failure {
@@ -23,6 +26,7 @@ impl Failure {
             Failure::Memory => RenderError::memory(),
             Failure::StackOverflow(location) => RenderError::stack_overflow(location),
             Failure::Js(message, location) => RenderError::js(message, location),
+            Failure::Sink(error) => error,
         }
     }
 
@@ -35,6 +39,8 @@ impl Failure {
                 BundleError::js(file, &location, message)
             }
             Failure::Js(message, location) => BundleError::js(file, &location, message),
+            // Loading a bundle streams nothing; kept total rather than unreachable.
+            Failure::Sink(error) => BundleError::engine(file, error.to_string()),
         }
     }
 }

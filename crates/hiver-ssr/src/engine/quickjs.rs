@@ -9,12 +9,15 @@ use std::time::{Duration, Instant};
 use rquickjs::context::EvalOptions;
 use rquickjs::promise::PromiseState;
 use rquickjs::{
-    Array, CatchResultExt, Context, Ctx, FromJs, Function, Object, Persistent, Runtime, Value,
+    Array, CatchResultExt, CaughtError, Context, Ctx, FromJs, Function, Object, Persistent,
+    Runtime, Value,
 };
 
 use super::failure::Failure;
+use super::stream::{still_wanted, wait_for_timers};
 use super::{
-    Bundle, BundleError, Engine, EngineFactory, Limits, PRELUDE, RenderError, RenderResult,
+    Bundle, BundleError, Collect, Delivery, Engine, EngineFactory, Limits, PRELUDE, RenderError,
+    RenderResult, RenderSink,
 };
 
 /// The QuickJS engine factory (QuickJS-ng, compiled from C source by `rquickjs`).
@@ -34,9 +37,11 @@ struct Budget {
 }
 
 impl Budget {
-    fn start(&self, time: Duration) {
+    fn start(&self, time: Duration) -> Instant {
+        let deadline = Instant::now() + time;
         self.fired.set(false);
-        self.deadline.set(Some(Instant::now() + time));
+        self.deadline.set(Some(deadline));
+        deadline
     }
 
     fn stop(&self) {
@@ -101,12 +106,31 @@ impl EngineFactory for QuickJs {
 
 impl Engine for QuickJsEngine {
     fn render(&mut self, url: &str, props_json: &str) -> Result<RenderResult, RenderError> {
-        self.budget.start(self.time);
+        let mut collect = Collect::default();
+        match self.render_streaming(url, props_json, &mut collect)? {
+            Delivery::Whole(result) => Ok(result),
+            Delivery::Streamed => Ok(collect.into_result()),
+        }
+    }
+
+    fn render_streaming(
+        &mut self,
+        url: &str,
+        props_json: &str,
+        sink: &mut dyn RenderSink,
+    ) -> Result<Delivery, RenderError> {
+        let deadline = self.budget.start(self.time);
         let budget = &self.budget;
         let result = self.context.with(|ctx| {
             let api = self.api.clone().restore(&ctx).catch(&ctx);
             let api = api.map_err(|e| Failure::classify(&ctx, e, budget))?;
-            let page = render_page(&ctx, &api, url, props_json, budget);
+            let run = Run {
+                ctx: &ctx,
+                api: &api,
+                budget,
+                deadline,
+            };
+            let page = run.page(url, props_json, sink);
             tidy(&ctx, &api, budget);
             page
         });
@@ -163,56 +187,89 @@ fn host_log(level: i32, message: String) {
     }
 }
 
-fn render_page<'js>(
-    ctx: &Ctx<'js>,
-    api: &Object<'js>,
-    url: &str,
-    props_json: &str,
-    budget: &Budget,
-) -> Result<RenderResult, Failure> {
-    let fail = |e| Failure::classify(ctx, e, budget);
-    let render: Function = api.get("render").catch(ctx).map_err(fail)?;
-    let value: Value = render.call((url, props_json)).catch(ctx).map_err(fail)?;
-    let value = settle(ctx, api, value, budget)?;
-    let finish: Function = api.get("finish").catch(ctx).map_err(fail)?;
-    let parts: Array = finish.call((value,)).catch(ctx).map_err(fail)?;
-    let html: String = parts.get(0).catch(ctx).map_err(fail)?;
-    let head: String = parts.get(1).catch(ctx).map_err(fail)?;
-    let status: u16 = parts.get(2).catch(ctx).map_err(fail)?;
-    Ok(RenderResult { html, head, status })
+/// One render in progress: the context, the prelude's API and the budget it runs under.
+struct Run<'a, 'js> {
+    ctx: &'a Ctx<'js>,
+    api: &'a Object<'js>,
+    budget: &'a Budget,
+    deadline: Instant,
 }
 
-/// Drives microtasks and zero-delay timers until `value` (if a promise) settles.
-fn settle<'js>(
-    ctx: &Ctx<'js>,
-    api: &Object<'js>,
-    value: Value<'js>,
-    budget: &Budget,
-) -> Result<Value<'js>, Failure> {
-    let fail = |e| Failure::classify(ctx, e, budget);
-    let Some(promise) = value.as_promise().cloned() else {
-        return Ok(value);
-    };
-    let run_timers: Function = api.get("runTimers").catch(ctx).map_err(fail)?;
-    loop {
-        if promise.state() != PromiseState::Pending {
-            // The state is settled, so `result` is `Some`.
-            let settled = promise
-                .result::<Value>()
-                .unwrap_or(Err(rquickjs::Error::Unknown));
-            return settled.catch(ctx).map_err(fail);
+impl<'js> Run<'_, 'js> {
+    fn fail(&self, e: CaughtError<'js>) -> Failure {
+        Failure::classify(self.ctx, e, self.budget)
+    }
+
+    fn function(&self, name: &str) -> Result<Function<'js>, Failure> {
+        self.api.get(name).catch(self.ctx).map_err(|e| self.fail(e))
+    }
+
+    fn page(
+        &self,
+        url: &str,
+        props_json: &str,
+        sink: &mut dyn RenderSink,
+    ) -> Result<Delivery, Failure> {
+        let ctx = self.ctx;
+        let render = self.function("render")?;
+        let value: Value = render
+            .call((url, props_json))
+            .catch(ctx)
+            .map_err(|e| self.fail(e))?;
+        let value = self.settle(value, &*sink)?;
+        let finish = self.function("finish")?;
+        let parts: Array = finish.call((value,)).catch(ctx).map_err(|e| self.fail(e))?;
+        let part = |i: usize| parts.get::<Value>(i).catch(ctx).map_err(|e| self.fail(e));
+        let html: String = parts.get(0).catch(ctx).map_err(|e| self.fail(e))?;
+        let head: String = parts.get(1).catch(ctx).map_err(|e| self.fail(e))?;
+        let status: u16 = parts.get(2).catch(ctx).map_err(|e| self.fail(e))?;
+        if !part(3)?.as_bool().unwrap_or(false) {
+            return Ok(Delivery::Whole(RenderResult { html, head, status }));
         }
-        if budget.expired() {
-            budget.fired.set(true);
-            return Err(Failure::Timeout);
+        sink.start(head, status).map_err(Failure::Sink)?;
+        self.stream(sink)?;
+        Ok(Delivery::Streamed)
+    }
+
+    /// Pulls the opened stream's pieces into `sink` until it ends.
+    fn stream(&self, sink: &mut dyn RenderSink) -> Result<(), Failure> {
+        let next = self.function("next")?;
+        loop {
+            let pending: Value = next.call(()).catch(self.ctx).map_err(|e| self.fail(e))?;
+            let piece = self.settle(pending, &*sink)?;
+            let Some(text) = piece.as_string() else {
+                return Ok(()); // `next` settles to null at the end
+            };
+            let text = text.to_string().catch(self.ctx).map_err(|e| self.fail(e))?;
+            sink.chunk(text).map_err(Failure::Sink)?;
         }
-        if ctx.execute_pending_job() {
-            continue;
-        }
-        let ran: bool = run_timers.call(()).catch(ctx).map_err(fail)?;
-        if !ran {
-            // Nothing is queued and this engine has no I/O: the promise can never settle.
-            return Err(Failure::Timeout);
+    }
+
+    /// Drives microtasks and timers until `value` (if a promise) settles, within the
+    /// deadline and while the sink's consumer is still there.
+    fn settle(&self, value: Value<'js>, sink: &dyn RenderSink) -> Result<Value<'js>, Failure> {
+        let (ctx, budget) = (self.ctx, self.budget);
+        let Some(promise) = value.as_promise().cloned() else {
+            return Ok(value);
+        };
+        let run_timers = self.function("runTimers")?;
+        loop {
+            if promise.state() != PromiseState::Pending {
+                // The state is settled, so `result` is `Some`.
+                let settled = promise
+                    .result::<Value>()
+                    .unwrap_or(Err(rquickjs::Error::Unknown));
+                return settled.catch(ctx).map_err(|e| self.fail(e));
+            }
+            if let Err(failure) = still_wanted(self.deadline, sink) {
+                budget.fired.set(matches!(failure, Failure::Timeout));
+                return Err(failure);
+            }
+            if ctx.execute_pending_job() {
+                continue;
+            }
+            let timers: f64 = run_timers.call(()).catch(ctx).map_err(|e| self.fail(e))?;
+            wait_for_timers(timers, self.deadline)?;
         }
     }
 }

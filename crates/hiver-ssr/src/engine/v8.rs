@@ -3,7 +3,8 @@
 //!
 //! It drives the shared [`PRELUDE`] exactly as the QuickJS backend does: props cross as a
 //! JSON string that `JSON.parse` reads inside V8, promises settle through microtask
-//! checkpoints and zero-delay timers, and failures sort into the same [`RenderError`] kinds.
+//! checkpoints and the prelude's timers, a stream is pulled piece by piece into a
+//! [`RenderSink`], and failures sort into the same [`RenderError`] kinds.
 
 mod classify;
 mod code_cache;
@@ -15,8 +16,10 @@ use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use super::failure::Failure;
+use super::stream::{still_wanted, wait_for_timers};
 use super::{
-    Bundle, BundleError, Engine, EngineFactory, Limits, PRELUDE, RenderError, RenderResult,
+    Bundle, BundleError, Collect, Delivery, Engine, EngineFactory, Limits, PRELUDE, RenderError,
+    RenderResult, RenderSink,
 };
 use code_cache::Stage;
 use limits::{HeapGuard, Running};
@@ -49,6 +52,7 @@ fn platform() {
 struct Api {
     render: v8::Global<v8::Function>,
     finish: v8::Global<v8::Function>,
+    next: v8::Global<v8::Function>,
     run_timers: v8::Global<v8::Function>,
     clear_timers: v8::Global<v8::Function>,
 }
@@ -131,6 +135,19 @@ impl EngineFactory for V8 {
 
 impl Engine for V8Engine {
     fn render(&mut self, url: &str, props_json: &str) -> Result<RenderResult, RenderError> {
+        let mut collect = Collect::default();
+        match self.render_streaming(url, props_json, &mut collect)? {
+            Delivery::Whole(result) => Ok(result),
+            Delivery::Streamed => Ok(collect.into_result()),
+        }
+    }
+
+    fn render_streaming(
+        &mut self,
+        url: &str,
+        props_json: &str,
+        sink: &mut dyn RenderSink,
+    ) -> Result<Delivery, RenderError> {
         let _running = Running::enter(&self.heap);
         self.watchdog.arm(self.time);
         let guards = Guards {
@@ -143,7 +160,7 @@ impl Engine for V8Engine {
         let context = v8::Local::new(scope, &self.context);
         let scope = &mut v8::ContextScope::new(scope, context);
         v8::tc_scope!(let tc, scope);
-        let page = render_page(tc, &self.api, url, props_json, guards);
+        let page = render_page(tc, &self.api, url, props_json, guards, sink);
         tidy(tc, &self.api);
         if self.watchdog.disarm() || self.heap.hit() {
             tc.cancel_terminate_execution();
@@ -275,6 +292,7 @@ fn install_prelude(tc: &mut TryCatch<'_, '_, '_, '_>, guards: Guards<'_>) -> Res
     Ok(Api {
         render: keep("render")?,
         finish: keep("finish")?,
+        next: keep("next")?,
         run_timers: keep("runTimers")?,
         clear_timers: keep("clearTimers")?,
     })
@@ -321,11 +339,12 @@ fn render_page(
     url: &str,
     props_json: &str,
     guards: Guards<'_>,
-) -> Result<RenderResult, Failure> {
+    sink: &mut dyn RenderSink,
+) -> Result<Delivery, Failure> {
     let render = v8::Local::new(tc, &api.render);
     let args = [string(tc, url)?.into(), string(tc, props_json)?.into()];
     let value = call(tc, render, &args, guards)?;
-    let value = settle(tc, api, value, guards)?;
+    let value = settle(tc, api, value, guards, &*sink)?;
     let finish = v8::Local::new(tc, &api.finish);
     let parts = call(tc, finish, &[value], guards)?;
     let parts = parts
@@ -337,15 +356,41 @@ fn render_page(
         .integer_value(tc)
         .unwrap_or(200);
     let status = u16::try_from(status).map_err(|_| Failure::host("status out of range"))?;
-    Ok(RenderResult { html, head, status })
+    if !index(tc, parts, 3, guards)?.is_true() {
+        return Ok(Delivery::Whole(RenderResult { html, head, status }));
+    }
+    sink.start(head, status).map_err(Failure::Sink)?;
+    stream(tc, api, guards, sink)?;
+    Ok(Delivery::Streamed)
 }
 
-/// Drives microtasks and zero-delay timers until `value` (if a promise) settles.
+/// Pulls the stream `finish` opened into `sink`, piece by piece, until it ends.
+fn stream(
+    tc: &mut TryCatch<'_, '_, '_, '_>,
+    api: &Api,
+    guards: Guards<'_>,
+    sink: &mut dyn RenderSink,
+) -> Result<(), Failure> {
+    let next = v8::Local::new(tc, &api.next);
+    loop {
+        let pending = call(tc, next, &[], guards)?;
+        let piece = settle(tc, api, pending, guards, &*sink)?;
+        if !piece.is_string() {
+            return Ok(()); // `next` settles to null at the end
+        }
+        let text = piece.to_rust_string_lossy(tc);
+        sink.chunk(text).map_err(Failure::Sink)?;
+    }
+}
+
+/// Drives microtasks and the prelude's timers until `value` (if a promise) settles, within
+/// the deadline and while the sink's consumer is still there.
 fn settle<'s>(
     tc: &mut TryCatch<'_, '_, 's, '_>,
     api: &Api,
     value: v8::Local<'s, v8::Value>,
     guards: Guards<'_>,
+    sink: &dyn RenderSink,
 ) -> Result<v8::Local<'s, v8::Value>, Failure> {
     let Ok(promise) = v8::Local::<v8::Promise>::try_from(value) else {
         return Ok(value);
@@ -360,9 +405,7 @@ fn settle<'s>(
             }
             v8::PromiseState::Pending => {}
         }
-        if Instant::now() >= guards.deadline {
-            return Err(Failure::Timeout);
-        }
+        still_wanted(guards.deadline, sink)?;
         tc.perform_microtask_checkpoint();
         if let Some(failure) = stopped(guards) {
             return Err(failure);
@@ -370,11 +413,9 @@ fn settle<'s>(
         if promise.state() != v8::PromiseState::Pending {
             continue;
         }
-        let ran = call(tc, run_timers, &[], guards)?;
-        if !ran.is_true() {
-            // Nothing is queued and this engine has no I/O: the promise can never settle.
-            return Err(Failure::Timeout);
-        }
+        let timers = call(tc, run_timers, &[], guards)?;
+        let timers = timers.number_value(tc).unwrap_or(-1.0);
+        wait_for_timers(timers, guards.deadline)?;
     }
 }
 

@@ -31,6 +31,7 @@ pub(crate) struct Metrics {
     memory_limit_hits: AtomicU64,
     stack_overflows: AtomicU64,
     crashes: AtomicU64,
+    cancelled: AtomicU64,
     queue_full: AtomicU64,
     context_replacements: AtomicU64,
     reloads: AtomicU64,
@@ -61,6 +62,8 @@ impl Metrics {
             &self.memory_limit_hits
         } else if error.is_stack_overflow() {
             &self.stack_overflows
+        } else if error.is_cancelled() {
+            &self.cancelled
         } else {
             &self.crashes
         };
@@ -92,6 +95,7 @@ impl Metrics {
             memory_limit_hits: self.memory_limit_hits.load(Relaxed),
             stack_overflows: self.stack_overflows.load(Relaxed),
             crashes: self.crashes.load(Relaxed),
+            cancelled: self.cancelled.load(Relaxed),
             queue_full_rejections: self.queue_full.load(Relaxed),
             context_replacements: self.context_replacements.load(Relaxed),
             reloads: self.reloads.load(Relaxed),
@@ -121,6 +125,9 @@ pub struct MetricsSnapshot {
     pub stack_overflows: u64,
     /// Renders that failed otherwise: engine panics, or no context could be built.
     pub crashes: u64,
+    /// Streamed renders stopped because their consumer went away
+    /// ([`RenderError::is_cancelled`]).
+    pub cancelled: u64,
     /// Submissions refused because the queue was full.
     pub queue_full_rejections: u64,
     /// Contexts thrown away and rebuilt after a failure (bundle switches not included).

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::{Job, Loaded, RENDER_TARGET, Rendered, Shared};
-use crate::engine::{BundleError, Engine, RenderError, RenderResult};
+use super::stream::{ChannelSink, Event};
+use super::{Job, Loaded, RENDER_TARGET, Rendered, Reply, Shared};
+use crate::engine::{BundleError, Delivery, Engine, RenderError};
 
 /// The state of one render thread: its engine context and the generation it was built from.
 /// Owned by that thread alone; the queue and `shared` are how it meets the rest of the pool.
@@ -57,7 +58,7 @@ impl RenderThread {
             return; // the caller stopped waiting; skip the work
         }
         if self.shared.stopping.load(Ordering::Acquire) {
-            let _ = job.reply.send(Err(RenderError::shut_down()));
+            job.reply.fail(RenderError::shut_down());
             return;
         }
         self.shared.metrics.started();
@@ -70,19 +71,70 @@ impl RenderThread {
             engine = self.shared.factory.name(),
             generation = tracing::field::Empty,
         );
-        let result = span.in_scope(|| self.render(&job, &span));
-        self.shared.metrics.record(&result, started.elapsed());
-        let tainted = matches!(&result, Err(e) if e.taints_context());
-        let generation = self.generation;
-        let result = result.map(|result| Rendered { result, generation });
-        // A dropped receiver only means nobody waits for this page any more.
-        let _ = job.reply.send(result);
+        let tainted = span.in_scope(|| match &job.reply {
+            Reply::Whole(reply) => self.whole(&job, reply, &span, started),
+            Reply::Stream(events) => self.stream(&job, events, &span, started),
+        });
         if tainted {
             self.replace();
         }
     }
 
-    fn render(&mut self, job: &Job, span: &tracing::Span) -> Result<RenderResult, RenderError> {
+    /// Renders the whole page (a stream joined) and sends it; whether the context failed.
+    fn whole(
+        &mut self,
+        job: &Job,
+        reply: &flume::Sender<Result<Rendered, RenderError>>,
+        span: &tracing::Span,
+        started: Instant,
+    ) -> bool {
+        let result = self.render(span, |engine, _| engine.render(&job.url, &job.props_json));
+        self.shared.metrics.record(&result, started.elapsed());
+        let tainted = matches!(&result, Err(e) if e.taints_context());
+        let generation = self.generation;
+        // A dropped receiver only means nobody waits for this page any more.
+        let _ = reply.send(result.map(|result| Rendered { result, generation }));
+        tainted
+    }
+
+    /// Renders into the bounded channel, piece by piece when the bundle streams; whether the
+    /// context failed.
+    fn stream(
+        &mut self,
+        job: &Job,
+        events: &flume::Sender<Event>,
+        span: &tracing::Span,
+        started: Instant,
+    ) -> bool {
+        let deadline = started + self.shared.limits.time;
+        let mut streaming = false;
+        let result = self.render(span, |engine, generation| {
+            let mut sink = ChannelSink::new(events, deadline, generation);
+            let delivered = engine.render_streaming(&job.url, &job.props_json, &mut sink);
+            streaming = sink.started;
+            delivered
+        });
+        self.shared.metrics.record(&result, started.elapsed());
+        let tainted = matches!(&result, Err(e) if e.taints_context());
+        let generation = self.generation;
+        let last = match result {
+            Ok(Delivery::Whole(result)) => Event::Whole(Ok(Rendered { result, generation })),
+            Ok(Delivery::Streamed) => Event::End,
+            Err(error) if streaming => Event::Failed(error),
+            Err(error) => Event::Whole(Err(error)),
+        };
+        // A consumer that went away or stalled past the deadline gets nothing more.
+        let _ = events.send_deadline(last, deadline);
+        tainted
+    }
+
+    /// Runs `f` on this thread's context (switched to the newest bundle, rebuilt if it
+    /// failed) and its bundle generation, catching a panicking engine.
+    fn render<T>(
+        &mut self,
+        span: &tracing::Span,
+        f: impl FnOnce(&mut dyn Engine, u64) -> Result<T, RenderError>,
+    ) -> Result<T, RenderError> {
         self.switch_if_reloaded();
         let mut engine = match self.engine.take() {
             Some(engine) => engine,
@@ -90,9 +142,8 @@ impl RenderThread {
         };
         // Known only now: a reload or a failed render may just have rebuilt the context.
         span.record("generation", self.generation);
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            engine.render(&job.url, &job.props_json)
-        }));
+        let generation = self.generation;
+        let outcome = catch_unwind(AssertUnwindSafe(|| f(engine.as_mut(), generation)));
         self.engine = Some(engine);
         outcome.unwrap_or_else(|_| Err(RenderError::crash("the engine panicked".to_owned())))
     }

@@ -2,6 +2,7 @@
 //! lookup → render → document → response. The cache alone decides whether a request bypasses
 //! it; the render learns the decision from the [`Destination`] it is called with.
 
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -11,26 +12,28 @@ use http::header::{
     CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderName, HeaderValue, VARY,
 };
 use http::request::Parts;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde_json::Value;
 
-use super::finish::PageSpec;
 use super::page_failure::PageFailure;
-use super::policy::fill_tag;
+use super::render_job::RenderJob;
 use super::request::{RequestParts, declared_query};
+use super::stream::{Raced, Streaming, finish_in_background, race};
 use super::{Inner, PageRoute, local};
-use crate::Rendered;
 use crate::cache::{CacheError, CacheKey, Destination, Outcome, Page, Served};
 use crate::document::HydrationState;
 
 /// `X-Hiver-Cache`: how the page was obtained (`hit-l1`, `miss`, `bypass`, ...).
 pub const X_HIVER_CACHE: HeaderName = HeaderName::from_static("x-hiver-cache");
-/// `X-Hiver-Render: shell`: the server render failed and the client-side shell was sent.
+/// `X-Hiver-Render`: `shell` when the server render failed and the client-side shell was
+/// sent; `stream` when the page is sent as the render streams it.
 pub const X_HIVER_RENDER: HeaderName = HeaderName::from_static("x-hiver-render");
 
 const PRIVATE: &str = "private, no-store";
 
-/// Answers a request for a page route.
+/// Answers a request for a page route. A page whose render streams is answered as soon as
+/// its document head exists (see [`stream`](super::stream)); the rest of the lookup then runs
+/// in the background.
 pub(crate) async fn page(
     inner: Arc<Inner>,
     route: Arc<PageRoute>,
@@ -42,10 +45,29 @@ pub(crate) async fn page(
         Err(reason) => return bad_request(reason),
     };
     let props = Arc::new(props);
-    let job = RenderJob::new(&inner, &route, &params, &key, props.clone());
-    match lookup(&inner, &route, &key, &parts.headers, job).await {
-        Ok(served) => respond(&inner, &route, served, &parts.headers),
-        Err(err) => shell(&inner, &route, &key, &err, &props),
+    let job = Rc::new(RenderJob::new(&inner, &route, &params, &key, props.clone()));
+    if parts.method == Method::HEAD {
+        job.handoff.close();
+    }
+    let (shared, headers) = (job.clone(), parts.headers);
+    let looking = Box::pin(lookup(inner.clone(), route.clone(), key, headers, shared));
+    match race(looking, &job.handoff).await {
+        Raced::Looked(Looked {
+            result: Ok(served),
+            headers,
+            ..
+        }) => respond(&inner, &route, served, &headers),
+        Raced::Looked(Looked {
+            result: Err(err),
+            key,
+            ..
+        }) => shell(&inner, &route, &key, &err, &props),
+        Raced::Streaming(streaming, rest) => {
+            let abandon = streaming.abandon.clone();
+            finish_in_background(rest, abandon);
+            inner.counters.streamed.fetch_add(1, Ordering::Relaxed);
+            streamed(streaming)
+        }
     }
 }
 
@@ -77,92 +99,35 @@ fn key_and_props(
     Ok((key, props))
 }
 
+/// What a finished lookup gives back: its result, and the key and request headers it was
+/// handed (it owns them, so it can outlive the request when the page streams).
+struct Looked {
+    result: Result<Served, CacheError>,
+    key: CacheKey,
+    headers: HeaderMap,
+}
+
 /// This worker's cache lookup. On a miss or a bypass the cache calls `job` (render, then
 /// document) and says where the page will go.
 async fn lookup(
-    inner: &Arc<Inner>,
-    route: &PageRoute,
-    key: &CacheKey,
-    request: &HeaderMap,
-    job: RenderJob,
-) -> Result<Served, CacheError> {
-    let job = Arc::new(job);
+    inner: Arc<Inner>,
+    route: Arc<PageRoute>,
+    key: CacheKey,
+    headers: HeaderMap,
+    job: Rc<RenderJob>,
+) -> Looked {
     let render = move |destination: Destination<'_>| {
         let job = job.clone();
+        let bypass = destination.is_bypass();
         let spec = job.spec(destination);
-        async move { job.run(spec).await }
+        async move { job.run(spec, bypass).await }
     };
-    let worker = local::worker_cache(inner);
-    worker.serve(key, &route.cache, request, render).await
-}
-
-/// What one render needs, shared by the cache's render closure (which may run again for
-/// a background refresh).
-struct RenderJob {
-    inner: Arc<Inner>,
-    url: String,
-    /// The page's settings for the cache; [`spec`](Self::spec) narrows the compression for
-    /// a bypass.
-    spec: PageSpec,
-}
-
-impl RenderJob {
-    fn new(
-        inner: &Arc<Inner>,
-        route: &PageRoute,
-        params: &[(String, String)],
-        key: &CacheKey,
-        props: Arc<Value>,
-    ) -> Self {
-        let tags = route.policy.tags.iter().map(|t| fill_tag(t, params));
-        RenderJob {
-            inner: inner.clone(),
-            url: render_url(key),
-            spec: PageSpec {
-                template: inner.template.clone(),
-                props,
-                tags: tags.collect(),
-                compression: inner.compression,
-            },
-        }
-    }
-
-    /// The page's settings for `destination`: a page for one request only gets just the
-    /// coding it will be sent in.
-    fn spec(&self, destination: Destination<'_>) -> PageSpec {
-        let compression = match destination {
-            Destination::Cache => self.spec.compression,
-            Destination::Bypass(request) => self.spec.compression.for_request(request),
-        };
-        PageSpec {
-            compression,
-            ..self.spec.clone()
-        }
-    }
-
-    /// Render, then the document (on a finisher thread).
-    async fn run(&self, spec: PageSpec) -> Result<Page, PageFailure> {
-        let rendered = self.render().await?;
-        self.inner.finisher.finish(spec, rendered).await
-    }
-
-    async fn render(&self) -> Result<Rendered, PageFailure> {
-        let pending = self
-            .inner
-            .pool
-            .submit(self.url.as_str(), &self.spec.props)
-            .map_err(PageFailure::Render)?;
-        pending.await.map_err(PageFailure::Render)
-    }
-}
-
-/// The URL the bundle renders: the normalised path and the declared query only, so a
-/// render can depend on nothing the cache key leaves out.
-fn render_url(key: &CacheKey) -> String {
-    if key.query().is_empty() {
-        key.path().to_owned()
-    } else {
-        format!("{}?{}", key.path(), key.query())
+    let worker = local::worker_cache(&inner);
+    let result = worker.serve(&key, &route.cache, &headers, render).await;
+    Looked {
+        result,
+        key,
+        headers,
     }
 }
 
@@ -222,6 +187,25 @@ pub(crate) fn answer(
     if let Some(coding) = encoding.content_encoding().filter(|_| !not_modified) {
         headers.insert(CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
+    res
+}
+
+/// The response for a page that streams: its status, then the body as it comes. Headers
+/// are fixed before the first byte, so the page is never stored downstream (it may still
+/// fail part-way) and has no validator; the cache serves the completed page whole later.
+fn streamed(streaming: Streaming) -> Response {
+    let outcome = if streaming.bypass { "bypass" } else { "miss" };
+    let mut res = Response::new(streaming.body);
+    *res.status_mut() = streaming.status;
+    let headers = res.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE));
+    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    headers.insert(X_HIVER_CACHE, HeaderValue::from_static(outcome));
+    headers.insert(X_HIVER_RENDER, HeaderValue::from_static("stream"));
     res
 }
 

@@ -25,6 +25,9 @@ pub struct SsrMetrics {
     pub pool: MetricsSnapshot,
     /// Client-side shells served after a failed render.
     pub shells: u64,
+    /// Pages sent as their render streamed them (cache misses and bypasses whose bundle
+    /// returned a stream).
+    pub streamed: u64,
     /// `304 Not Modified` answers (pages and assets).
     pub not_modified: u64,
     /// The bundle generation being served.
@@ -37,6 +40,7 @@ impl SsrMetrics {
             cache: inner.cache.metrics(),
             pool: inner.pool.metrics(),
             shells: inner.counters.shells.load(Relaxed),
+            streamed: inner.counters.streamed.load(Relaxed),
             not_modified: inner.counters.not_modified.load(Relaxed),
             generation: inner.pool.generation(),
         }
@@ -55,9 +59,10 @@ impl Ssr {
     /// `hiver_ssr_cache_bytes`, `hiver_ssr_cache_entries`, `hiver_ssr_cache_evictions_total`,
     /// `hiver_ssr_cache_expirations_total`, `hiver_ssr_renders_total`,
     /// `hiver_ssr_render_errors_total{kind}` (`js`, `timeout`, `memory`, `stack`, `crash`,
-    /// `queue_full`), `hiver_ssr_render_duration_seconds` (histogram),
+    /// `cancelled`, `queue_full`), `hiver_ssr_render_duration_seconds` (histogram),
     /// `hiver_ssr_render_queue_depth`, `hiver_ssr_renders_in_flight`,
-    /// `hiver_ssr_shells_total`, `hiver_ssr_bundle_generation`.
+    /// `hiver_ssr_shells_total`, `hiver_ssr_streamed_pages_total`,
+    /// `hiver_ssr_bundle_generation`.
     ///
     /// The collector holds the `Ssr` weakly: once every `Ssr` handle is gone it reports
     /// nothing.
@@ -142,6 +147,7 @@ impl Collector for SsrCollector {
             ("memory", p.memory_limit_hits),
             ("stack", p.stack_overflows),
             ("crash", p.crashes),
+            ("cancelled", p.cancelled),
             ("queue_full", p.queue_full_rejections),
         ];
         labelled_counters(
@@ -169,6 +175,12 @@ impl Collector for SsrCollector {
             "hiver_ssr_shells",
             "Client-side shells served after a failed render",
             m.shells,
+        )?;
+        counter(
+            &mut encoder,
+            "hiver_ssr_streamed_pages",
+            "Pages sent as their render streamed them",
+            m.streamed,
         )?;
         gauge(
             &mut encoder,

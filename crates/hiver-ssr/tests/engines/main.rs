@@ -16,3 +16,6 @@ mod pool_reload;
 mod pool_trace;
 mod start_up;
 mod storefront_node;
+mod stream_engine;
+mod stream_node;
+mod stream_pool;

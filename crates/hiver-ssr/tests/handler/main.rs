@@ -14,4 +14,5 @@ mod errors;
 mod metrics;
 mod pages;
 mod server;
+mod stream;
 mod trace;

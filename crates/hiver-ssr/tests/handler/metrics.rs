@@ -37,6 +37,8 @@ every_engine! {
             r#"hiver_ssr_render_errors_total{kind="js"} 1"#,
             "hiver_ssr_renders_total 2",
             "hiver_ssr_shells_total 1",
+            "hiver_ssr_streamed_pages_total 0",
+            r#"hiver_ssr_render_errors_total{kind="cancelled"} 0"#,
             "hiver_ssr_render_duration_seconds_count 2",
             "hiver_ssr_render_queue_depth 0",
             "hiver_ssr_bundle_generation 1",
