@@ -18,9 +18,9 @@
 #
 # Servers (SERVERS, default "hiver-uring hiver-epoll actix-pg may-minihttp-pg"):
 #   hiver-uring, hiver-epoll, hiver   $TECHEMPOWER_BIN with HIVER_DRIVER=uring / epoll / unset
-#                  (the app's io_uring batch wait at its default, 50 µs)
-#   hiver-uring-nowait   the same on io_uring with HIVER_BATCH_WAIT_US=0 (the batch wait off),
-#                  to show what it buys in the same run
+#                  (the app's batch wait at its default, 50 µs)
+#   hiver-uring-nowait, hiver-epoll-nowait   the same with HIVER_BATCH_WAIT_US=0 (the batch
+#                  wait off), to show what it buys in the same run
 #                  (default: target/release/techempower of this checkout, built with
 #                  `cargo build --release -p techempower` when the workspace has that
 #                  package); left out, with a message, when the binary does not exist
@@ -323,9 +323,10 @@ server_command() {
     hiver-uring) echo "$TECHEMPOWER_BIN uring" ;;
     hiver-epoll) echo "$TECHEMPOWER_BIN epoll" ;;
     hiver-uring-nowait) echo "$TECHEMPOWER_BIN uring 0" ;;
+    hiver-epoll-nowait) echo "$TECHEMPOWER_BIN epoll 0" ;;
     actix-pg) echo "$BENCH_TARGET/release/peer-actix-pg -" ;;
     may-minihttp-pg) echo "$BENCH_TARGET/release/peer-may-minihttp-pg -" ;;
-    *) die "unknown server '$1' (known: hiver hiver-uring hiver-uring-nowait hiver-epoll actix-pg may-minihttp-pg)" ;;
+    *) die "unknown server '$1' (known: hiver hiver-uring hiver-uring-nowait hiver-epoll hiver-epoll-nowait actix-pg may-minihttp-pg)" ;;
   esac
 }
 

@@ -82,7 +82,7 @@ impl Builder {
         self
     }
 
-    /// io_uring: once a sleeping worker sees its first completion, it keeps sleeping until
+    /// Once a sleeping worker sees its first completion, it keeps sleeping until
     /// `wait` has passed since it went to sleep (or 64 completions are ready), then handles
     /// all of them in one turn, like a network card's interrupt coalescing. A worker that
     /// slept longer than `wait` wakes at its first completion, so an idle server adds no
@@ -90,11 +90,13 @@ impl Builder {
     /// completion folded into the batch. Zero turns it off (the default). Without this
     /// call, `HIVER_BATCH_WAIT_US` (microseconds) decides, and without that it is off.
     ///
-    /// Implies SINGLE_ISSUER + DEFER_TASKRUN; applied only where the kernel has the
-    /// minimum wait (Linux 6.12) and deferred task work, ignored elsewhere and on epoll.
-    /// It pays where workers wait on another server, such as a database: on the 2-core VM,
-    /// the TechEmpower app's `/updates?queries=20` (BENCHMARKS.md) did 1.3 to 1.4 times as
-    /// many requests per CPU-second with 50 µs; on `/plaintext`, where nobody else's answer
+    /// io_uring: the kernel's minimum wait; implies SINGLE_ISSUER + DEFER_TASKRUN, and
+    /// applied only where the kernel has the minimum wait (Linux 6.12) and deferred task
+    /// work. epoll: a wait that ends early sleeps out the rest (`nanosleep`) and takes what
+    /// arrived with one more `epoll_wait`. It pays where workers wait on another server,
+    /// such as a database: on the 2-core VM, the TechEmpower app's `/updates?queries=20`
+    /// (BENCHMARKS.md) did 1.3 to 1.4 times as many requests per CPU-second with 50 µs on
+    /// io_uring, 1.7 to 2.4 times on epoll; on `/plaintext`, where nobody else's answer
     /// is awaited, 50 µs cost requests per CPU-second and 20 µs changed nothing visible.
     pub fn batch_wait(mut self, wait: Duration) -> Self {
         self.batch_wait = Some(wait);

@@ -117,8 +117,8 @@ impl Server {
         self
     }
 
-    /// io_uring: how long a worker that wakes for a completion keeps gathering more before it
-    /// handles them (default: `HIVER_BATCH_WAIT_US`, else off); pays where handlers wait on a
+    /// How long a worker that wakes for a completion (io_uring) or an event (epoll) keeps
+    /// gathering more before it handles them (default: `HIVER_BATCH_WAIT_US`, else off); pays where handlers wait on a
     /// database. See [`hiver_runtime::Builder::batch_wait`].
     pub fn batch_wait(mut self, wait: Duration) -> Self {
         self.runtime = self.runtime.batch_wait(wait);

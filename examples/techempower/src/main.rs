@@ -5,9 +5,9 @@
 //! `scripts/postgres/start.sh` sets up), `HOST` (default 127.0.0.1), `PORT` (default 8080),
 //! `WORKERS` (default: the available cores), `DB_CONNECTIONS` (connections per worker,
 //! default 1), `HIVER_DRIVER` (`uring` or `epoll`), `HIVER_BATCH_WAIT_US` (default 50 here:
-//! on io_uring a worker woken by a database answer gathers more for up to 50 µs, which
-//! measured 1.3 to 1.4 times as many requests per CPU-second on `/updates` at a slightly
-//! lower request rate, see BENCHMARKS.md; `0` turns it off).
+//! a worker woken by a database answer gathers more for up to 50 µs, which measured 1.3 to
+//! 1.4 times as many requests per CPU-second on `/updates` on io_uring and 1.7 to 2.4 times
+//! on epoll, see BENCHMARKS.md; `0` turns it off).
 //! A database that sends nothing for 10 s while answers are owed is dropped (503s) and
 //! reconnected.
 

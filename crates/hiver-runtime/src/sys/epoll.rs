@@ -2,14 +2,15 @@
 //! writing; I/O is tried directly and waits for an edge only after the socket said
 //! `EAGAIN` (or a read came back short, which on a TCP socket means it was drained). One
 //! `epoll_wait` per loop turn; no `epoll_ctl` after registration (closing a socket removes
-//! it).
+//! it). With a batch wait, a turn whose `epoll_wait` ended early sleeps out the rest of it
+//! and collects what arrived meanwhile with one more `epoll_wait` that does not block.
 
 use std::{
     cell::RefCell,
     io,
     os::fd::{AsFd, BorrowedFd, OwnedFd},
     task::{Context, Poll, Waker},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use rustix::{
@@ -24,6 +25,9 @@ use crate::slab::{Key, Slab};
 const NOTIFY: u64 = u64::MAX;
 /// Events taken per `epoll_wait`.
 const EVENTS: usize = 1024;
+/// With a batch wait, a wake-up that brings this many events is handled at once: the
+/// batch is already large (the same figure as io_uring's `BATCH_WAKE`).
+const BATCH_WAKE: usize = 64;
 
 /// What a socket is known to be ready for, and who waits for the rest.
 struct Readiness {
@@ -44,6 +48,8 @@ pub(crate) struct Epoll {
     notify: OwnedFd,
     /// Wakers collected during a turn, woken after the borrows end; kept for its capacity.
     woken: RefCell<Vec<Waker>>,
+    /// `DriverConfig::batch_wait`; zero is off.
+    batch_wait: Duration,
 }
 
 /// Which direction an operation waits for.
@@ -54,7 +60,7 @@ pub(crate) enum Interest {
 }
 
 impl Epoll {
-    pub fn new(notifier: &Notifier) -> io::Result<Epoll> {
+    pub fn new(notifier: &Notifier, batch_wait: Duration) -> io::Result<Epoll> {
         let epfd = epoll::create(epoll::CreateFlags::CLOEXEC)?;
         let notify = notifier.fd().try_clone_to_owned()?;
         epoll::add(
@@ -69,6 +75,7 @@ impl Epoll {
             events: RefCell::new(Vec::with_capacity(EVENTS)),
             notify,
             woken: RefCell::new(Vec::new()),
+            batch_wait,
         })
     }
 
@@ -141,20 +148,47 @@ impl Epoll {
         }
     }
 
-    pub fn turn(&self, timeout: Option<Duration>) {
+    /// One `epoll_wait`, appending to `events`; false when it failed or was interrupted.
+    fn wait(&self, events: &mut Vec<epoll::Event>, timeout: Option<Duration>) -> bool {
         let ts = timeout.map(|d| Timespec {
             tv_sec: d.as_secs().try_into().unwrap_or(i64::MAX),
             // Round up so a timer is never woken before its tick.
             tv_nsec: i64::from(d.subsec_nanos().div_ceil(1_000_000) * 1_000_000).min(999_999_999),
         });
-        let mut events = self.events.borrow_mut();
-        events.clear();
-        match epoll::wait(&self.epfd, spare_capacity(&mut events), ts.as_ref()) {
-            Ok(_) => {}
-            Err(rustix::io::Errno::INTR) => return,
+        match epoll::wait(&self.epfd, spare_capacity(events), ts.as_ref()) {
+            Ok(_) => true,
+            Err(rustix::io::Errno::INTR) => false,
             Err(e) => {
                 tracing::error!(error = %e, "epoll_wait failed");
-                return;
+                false
+            }
+        }
+    }
+
+    /// Blocks until a socket is ready, the notifier fires or `timeout` passes, then wakes
+    /// the tasks waiting on what became ready.
+    ///
+    /// With a batch wait, a wait that ends within the batch wait of its start, with fewer
+    /// than `BATCH_WAKE` events, sleeps until the batch wait has passed and then takes what
+    /// arrived meanwhile, so those events are handled in the same turn (the io_uring
+    /// driver's minimum wait, at the price of one `nanosleep` and one more `epoll_wait`); a
+    /// wait that lasted longer ends at its first event, as without. Not when `timeout` is
+    /// no longer than the batch wait: a timer is due.
+    pub fn turn(&self, timeout: Option<Duration>) {
+        let batch = !self.batch_wait.is_zero() && timeout.is_none_or(|d| d > self.batch_wait);
+        let started = batch.then(Instant::now);
+        let mut events = self.events.borrow_mut();
+        events.clear();
+        if !self.wait(&mut events, timeout) {
+            return;
+        }
+        if let Some(started) = started
+            && events.len() < BATCH_WAKE
+        {
+            let rest = self.batch_wait.saturating_sub(started.elapsed());
+            if !rest.is_zero() {
+                std::thread::sleep(rest);
+                self.wait(&mut events, Some(Duration::ZERO));
             }
         }
         let mut wake = std::mem::take(&mut *self.woken.borrow_mut());

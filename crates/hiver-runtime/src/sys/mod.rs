@@ -54,12 +54,12 @@ impl Driver {
     pub fn new(cfg: &DriverConfig, notifier: &Notifier) -> io::Result<Driver> {
         match cfg.forced {
             Some(Kind::IoUring) => Ok(Driver::Uring(uring::Uring::new(cfg, notifier)?)),
-            Some(Kind::Epoll) => Ok(Driver::Epoll(epoll::Epoll::new(notifier)?)),
+            Some(Kind::Epoll) => Ok(Driver::Epoll(epoll::Epoll::new(notifier, cfg.batch_wait)?)),
             None => match uring::Uring::new(cfg, notifier) {
                 Ok(u) => Ok(Driver::Uring(u)),
                 Err(e) => {
                     tracing::debug!(error = %e, "io_uring unavailable; using epoll");
-                    Ok(Driver::Epoll(epoll::Epoll::new(notifier)?))
+                    Ok(Driver::Epoll(epoll::Epoll::new(notifier, cfg.batch_wait)?))
                 }
             },
         }
