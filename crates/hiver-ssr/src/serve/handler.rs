@@ -116,12 +116,7 @@ async fn lookup(
     headers: HeaderMap,
     job: Rc<RenderJob>,
 ) -> Looked {
-    let render = move |destination: Destination<'_>| {
-        let job = job.clone();
-        let bypass = destination.is_bypass();
-        let spec = job.spec(destination);
-        async move { job.run(spec, bypass).await }
-    };
+    let render = move |destination: Destination<'_>| job.render(destination);
     let worker = local::worker_cache(&inner);
     let result = worker.serve(&key, &route.cache, &headers, render).await;
     Looked {
@@ -194,7 +189,6 @@ pub(crate) fn answer(
 /// are fixed before the first byte, so the page is never stored downstream (it may still
 /// fail part-way) and has no validator; the cache serves the completed page whole later.
 fn streamed(streaming: Streaming) -> Response {
-    let outcome = if streaming.bypass { "bypass" } else { "miss" };
     let mut res = Response::new(streaming.body);
     *res.status_mut() = streaming.status;
     let headers = res.headers_mut();
@@ -204,6 +198,7 @@ fn streamed(streaming: Streaming) -> Response {
     );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE));
     headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    let outcome = outcome_label(streaming.outcome);
     headers.insert(X_HIVER_CACHE, HeaderValue::from_static(outcome));
     headers.insert(X_HIVER_RENDER, HeaderValue::from_static("stream"));
     res
@@ -244,18 +239,24 @@ fn shell(
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE));
-    let outcome = if err.is_bypass() {
-        "bypass"
-    } else if err.is_coalesced() {
-        "coalesced"
-    } else {
-        "miss"
-    };
+    let outcome = outcome_label(failed_outcome(err));
     headers.insert(X_HIVER_CACHE, HeaderValue::from_static(outcome));
     headers.insert(X_HIVER_RENDER, HeaderValue::from_static("shell"));
     res
 }
 
+/// How the cache got to a failed render, labelled as a served page would be.
+fn failed_outcome(err: &CacheError) -> Outcome {
+    if err.is_bypass() {
+        Outcome::Bypass
+    } else if err.is_coalesced() {
+        Outcome::Coalesced
+    } else {
+        Outcome::Miss
+    }
+}
+
+/// `X-Hiver-Cache` for every answer: the cache's outcome, whole, streamed or failed.
 fn outcome_label(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::HitL1 => "hit-l1",

@@ -24,12 +24,16 @@ use futures_core::Stream;
 use hiver::Body;
 use http::StatusCode;
 
+use crate::cache::Outcome;
+
 /// A page whose render streams, as handed to the request waiting for it.
 pub(crate) struct Streaming {
     /// Fixed before the first byte: the status the render asked for.
     pub(crate) status: StatusCode,
-    /// Whether the page goes to this request alone (the cache was bypassed).
-    pub(crate) bypass: bool,
+    /// How the cache is getting the page: [`Outcome::Miss`], or [`Outcome::Bypass`] when it
+    /// renders for this request alone (the cache's decision, see
+    /// [`Destination`](crate::cache::Destination)).
+    pub(crate) outcome: Outcome,
     /// The opening of the document, then the chunks, then its closing.
     pub(crate) body: Body,
     /// Set when the client went away before the end.
@@ -101,7 +105,11 @@ pub(crate) struct Client {
 
 impl Client {
     /// A page body that starts with `opening`, and the sender that feeds it.
-    pub(crate) fn open(opening: Bytes, status: StatusCode, bypass: bool) -> (Client, Streaming) {
+    pub(crate) fn open(
+        opening: Bytes,
+        status: StatusCode,
+        outcome: Outcome,
+    ) -> (Client, Streaming) {
         let (chunks, receiver) = flume::bounded(1);
         // The channel is new and holds one: this cannot fail.
         let _ = chunks.try_send(opening);
@@ -113,7 +121,7 @@ impl Client {
         };
         let streaming = Streaming {
             status,
-            bypass,
+            outcome,
             body: Body::stream(body),
             abandon,
         };
@@ -238,7 +246,7 @@ mod tests {
     use futures_executor::block_on;
 
     fn page() -> (Client, Streaming) {
-        Client::open(Bytes::from_static(b"<head>"), StatusCode::OK, false)
+        Client::open(Bytes::from_static(b"<head>"), StatusCode::OK, Outcome::Miss)
     }
 
     #[test]
