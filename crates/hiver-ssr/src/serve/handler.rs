@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::page_failure::PageFailure;
 use super::render_job::RenderJob;
 use super::request::{RequestParts, declared_query};
-use super::stream::{Raced, Streaming, finish_in_background, race};
+use super::stream::{Raced, Streaming, continue_in_background, race};
 use super::{Inner, PageRoute, local};
 use crate::cache::{CacheError, CacheKey, Destination, Outcome, Page, Served};
 use crate::document::HydrationState;
@@ -195,7 +195,7 @@ fn stream_rest<L>(inner: &Inner, streaming: Streaming, rest: Pin<Box<L>>) -> Res
 where
     L: Future + ?Sized + 'static,
 {
-    finish_in_background(rest, streaming.abandon.clone());
+    continue_in_background(rest, streaming.abandon.clone());
     inner.counters.streamed.fetch_add(1, Ordering::Relaxed);
     streamed(streaming)
 }

@@ -5,7 +5,7 @@
 //! body that carries the document's opening (head markup, asset tags, preload hints) at once,
 //! then each chunk as the render thread produces it, then the document's closing. The
 //! request answers with it right away; the rest of its cache lookup (the render future, then
-//! storing the page) goes on in a task of its own ([`finish_in_background`]).
+//! storing the page) goes on in a task of its own ([`continue_in_background`]).
 //!
 //! Backpressure runs from the socket to the render thread: the body channel holds one chunk,
 //! the render future waits on it before it reads the next chunk from the pool, and the pool's
@@ -146,7 +146,7 @@ impl Client {
 /// on this worker after the request was answered, inside the request's span (so its log
 /// lines keep the request id); drops it, cancelling the render, if the client goes away
 /// first.
-pub(crate) fn finish_in_background<F>(lookup: Pin<Box<F>>, abandon: Rc<Abandon>)
+pub(crate) fn continue_in_background<F>(lookup: Pin<Box<F>>, abandon: Rc<Abandon>)
 where
     F: Future + ?Sized + 'static,
 {
@@ -212,7 +212,7 @@ impl Handoff {
 }
 
 /// The first of two things to happen: the cache lookup finishes, or a streamed page is
-/// handed over (which leaves the lookup running, returned for [`finish_in_background`]).
+/// handed over (which leaves the lookup running, returned for [`continue_in_background`]).
 pub(crate) enum Raced<L: Future + ?Sized> {
     Looked(L::Output),
     Streaming(Streaming, Pin<Box<L>>),
