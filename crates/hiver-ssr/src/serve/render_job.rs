@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::finish::PageSpec;
 use super::page_failure::PageFailure;
 use super::policy::fill_tag;
-use super::stream::{Client, Handoff};
+use super::stream::{Feed, Handoff};
 use super::{Inner, PageRoute};
 use crate::cache::{CacheKey, Compression, Destination, Outcome, Page};
 use crate::document::{HydrationState, render_status};
@@ -89,35 +89,35 @@ impl RenderJob {
             Started::Whole(rendered) => rendered,
             Started::Stream(stream) => {
                 let status = render_status(stream.status()).map_err(PageFailure::Document)?;
-                let client = self.hand_off(&spec, &stream, status, outcome);
-                if outcome == Outcome::Bypass && client.is_some() {
+                let feed = self.hand_off(&spec, &stream, status, outcome);
+                if outcome == Outcome::Bypass && feed.is_some() {
                     // The request got the page as it streamed; nobody reads this copy.
                     spec.compression = Compression::none();
                 }
-                self.pump(&spec, stream, client).await?
+                self.pump(&spec, stream, feed).await?
             }
         };
         self.inner.finisher.finish(spec, rendered).await
     }
 
     /// Offers the waiting request (if any) a page body that starts with the document's
-    /// opening; the client end of it when the request took it.
+    /// opening; the [`Feed`] of that body when the request took it.
     fn hand_off(
         &self,
         spec: &PageSpec,
         stream: &RenderStream,
         status: StatusCode,
         outcome: Outcome,
-    ) -> Option<Client> {
+    ) -> Option<Feed> {
         if !self.handoff.is_open() {
             return None; // a background refresh: nobody to stream to
         }
         let opening = spec.template.opening(stream.head());
-        let (client, streaming) = Client::open(opening, status, outcome);
-        self.handoff.offer(streaming).ok().map(|()| client)
+        let (feed, streaming) = Feed::open(opening, status, outcome);
+        self.handoff.offer(streaming).ok().map(|()| feed)
     }
 
-    /// Reads a streamed render to its end: each chunk goes to `client` (when a request
+    /// Reads a streamed render to its end: each chunk goes to `feed` (when a request
     /// waits for it) and into the page. An error after the document's opening went out ends
     /// the client's page with the document's closing, so the client finishes rendering
     /// with its state, and is logged; the page is not cached.
@@ -125,26 +125,26 @@ impl RenderJob {
         &self,
         spec: &PageSpec,
         mut stream: RenderStream,
-        client: Option<Client>,
+        feed: Option<Feed>,
     ) -> Result<Rendered, PageFailure> {
         let mut html = Vec::new();
         let failure = loop {
             match std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
                 Some(Ok(chunk)) => {
                     html.extend_from_slice(&chunk);
-                    if let Some(client) = &client {
-                        client.send(chunk).await;
+                    if let Some(feed) = &feed {
+                        feed.send(chunk).await;
                     }
                 }
                 Some(Err(error)) => break Some(error),
                 None => break None,
             }
         };
-        let to_client = client.is_some();
-        if let Some(client) = client {
+        let to_client = feed.is_some();
+        if let Some(feed) = feed {
             let state =
                 HydrationState::new(&*spec.props).unwrap_or_else(|_| HydrationState::null());
-            client.close(spec.template.closing(&state)).await;
+            feed.close(spec.template.closing(&state)).await;
         }
         if let Some(error) = failure {
             tracing::error!(

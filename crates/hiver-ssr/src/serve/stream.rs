@@ -98,18 +98,14 @@ impl Drop for PageBody {
     }
 }
 
-/// The render future's end of a streamed page.
-pub(crate) struct Client {
+/// The render future's end of a streamed page: it feeds the body the client reads.
+pub(crate) struct Feed {
     chunks: flume::Sender<Bytes>,
 }
 
-impl Client {
+impl Feed {
     /// A page body that starts with `opening`, and the sender that feeds it.
-    pub(crate) fn open(
-        opening: Bytes,
-        status: StatusCode,
-        outcome: Outcome,
-    ) -> (Client, Streaming) {
+    pub(crate) fn open(opening: Bytes, status: StatusCode, outcome: Outcome) -> (Feed, Streaming) {
         let (chunks, receiver) = flume::bounded(1);
         // The channel is new and holds one: this cannot fail.
         let _ = chunks.try_send(opening);
@@ -125,7 +121,7 @@ impl Client {
             body: Body::stream(body),
             abandon,
         };
-        (Client { chunks }, streaming)
+        (Feed { chunks }, streaming)
     }
 
     /// Sends one chunk, waiting while the client has not taken the previous one. When the
@@ -245,8 +241,8 @@ mod tests {
     use super::*;
     use futures_executor::block_on;
 
-    fn page() -> (Client, Streaming) {
-        Client::open(Bytes::from_static(b"<head>"), StatusCode::OK, Outcome::Miss)
+    fn page() -> (Feed, Streaming) {
+        Feed::open(Bytes::from_static(b"<head>"), StatusCode::OK, Outcome::Miss)
     }
 
     #[test]
@@ -260,7 +256,7 @@ mod tests {
     #[test]
     fn an_offered_page_wins_and_the_lookup_is_handed_back_unfinished() {
         let handoff = Handoff::default();
-        let (_client, streaming) = page();
+        let (_feed, streaming) = page();
         let lookup = async {
             assert!(handoff.offer(streaming).is_ok());
             std::future::pending::<()>().await;
@@ -273,13 +269,13 @@ mod tests {
 
     #[test]
     fn the_body_carries_the_opening_then_the_chunks_and_ends_without_abandoning() {
-        let (client, streaming) = page();
+        let (feed, streaming) = page();
         let abandon = streaming.abandon.clone();
         let mut body = streaming.body;
         block_on(async {
             let send = async {
-                client.send(Bytes::from_static(b"<p>")).await;
-                client.close(Bytes::from_static(b"</html>")).await;
+                feed.send(Bytes::from_static(b"<p>")).await;
+                feed.close(Bytes::from_static(b"</html>")).await;
             };
             let read = async {
                 let mut got = Vec::new();
@@ -299,7 +295,7 @@ mod tests {
 
     #[test]
     fn a_body_dropped_before_its_end_abandons_the_page() {
-        let (_client, streaming) = page();
+        let (_feed, streaming) = page();
         let abandon = streaming.abandon.clone();
         drop(streaming.body);
         assert!(abandon.gone.get());
