@@ -111,6 +111,7 @@
 //! | stack | `set_max_stack_size` | V8's own limit (984 KiB below the top of the thread's stack); `Limits::stack` is not applied, since V8 152 drops a per-isolate limit given at creation and the crate exposes no other way. The pool's threads have `Limits::stack` + 2 MiB of stack |
 
 mod bundle;
+mod console;
 mod error;
 mod failure;
 mod quickjs;
@@ -125,7 +126,6 @@ pub use self::v8::V8;
 pub use bundle::Bundle;
 pub use error::{BundleError, RenderError};
 pub use quickjs::QuickJs;
-pub(crate) use stream::Collect;
 pub use stream::{Delivery, RenderSink};
 
 /// The JavaScript prelude every backend evaluates before the bundle (see the module docs).

@@ -13,10 +13,11 @@ use rquickjs::{
     Runtime, Value,
 };
 
+use super::console;
 use super::failure::Failure;
-use super::stream::{still_wanted, wait_for_timers};
+use super::stream::{Collect, still_wanted, wait_for_timers};
 use super::{
-    Bundle, BundleError, Collect, Delivery, Engine, EngineFactory, Limits, PRELUDE, RenderError,
+    Bundle, BundleError, Delivery, Engine, EngineFactory, Limits, PRELUDE, RenderError,
     RenderResult, RenderSink,
 };
 
@@ -106,11 +107,7 @@ impl EngineFactory for QuickJs {
 
 impl Engine for QuickJsEngine {
     fn render(&mut self, url: &str, props_json: &str) -> Result<RenderResult, RenderError> {
-        let mut collect = Collect::default();
-        match self.render_streaming(url, props_json, &mut collect)? {
-            Delivery::Whole(result) => Ok(result),
-            Delivery::Streamed => Ok(collect.into_result()),
-        }
+        Collect::join(|sink| self.render_streaming(url, props_json, sink))
     }
 
     fn render_streaming(
@@ -178,13 +175,7 @@ fn eval<'js, V: FromJs<'js>>(ctx: &Ctx<'js>, source: &str, file: &str) -> rquick
 }
 
 fn host_log(level: i32, message: String) {
-    match level {
-        0 => tracing::trace!(target: "hiver_ssr::js", "{message}"),
-        1 => tracing::debug!(target: "hiver_ssr::js", "{message}"),
-        2 => tracing::info!(target: "hiver_ssr::js", "{message}"),
-        3 => tracing::warn!(target: "hiver_ssr::js", "{message}"),
-        _ => tracing::error!(target: "hiver_ssr::js", "{message}"),
-    }
+    console::log(level, &message);
 }
 
 /// One render in progress: the context, the prelude's API and the budget it runs under.

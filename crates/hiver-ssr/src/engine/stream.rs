@@ -48,7 +48,7 @@ pub enum Delivery {
 /// A sink that joins a stream into one page: what [`Engine::render`](super::Engine::render)
 /// does with a bundle that streams.
 #[derive(Debug)]
-pub(crate) struct Collect {
+pub(super) struct Collect {
     result: RenderResult,
 }
 
@@ -66,9 +66,17 @@ impl Default for Collect {
 }
 
 impl Collect {
-    /// The page the stream added up to.
-    pub(crate) fn into_result(self) -> RenderResult {
-        self.result
+    /// What every backend's [`Engine::render`](super::Engine::render) is: `render_streaming`
+    /// (given as `render`) into a collector, the page returned whole as it came or, for a
+    /// stream, joined.
+    pub(super) fn join(
+        render: impl FnOnce(&mut dyn RenderSink) -> Result<Delivery, RenderError>,
+    ) -> Result<RenderResult, RenderError> {
+        let mut collect = Collect::default();
+        match render(&mut collect)? {
+            Delivery::Whole(result) => Ok(result),
+            Delivery::Streamed => Ok(collect.result),
+        }
     }
 }
 
@@ -158,12 +166,25 @@ mod tests {
 
     #[test]
     fn collect_joins_chunks_with_head_and_status() {
-        let mut sink = Collect::default();
-        sink.start("<title>t</title>".into(), 201).unwrap();
-        sink.chunk("<p>a".into()).unwrap();
-        sink.chunk("b</p>".into()).unwrap();
-        let page = sink.into_result();
+        let page = Collect::join(|sink| {
+            sink.start("<title>t</title>".into(), 201)?;
+            sink.chunk("<p>a".into())?;
+            sink.chunk("b</p>".into())?;
+            Ok(Delivery::Streamed)
+        })
+        .unwrap();
         assert_eq!(page.html, "<p>ab</p>");
         assert_eq!((page.head.as_str(), page.status), ("<title>t</title>", 201));
+    }
+
+    #[test]
+    fn collect_returns_a_whole_page_as_it_came() {
+        let whole = RenderResult {
+            html: "<p>w</p>".into(),
+            head: String::new(),
+            status: 404,
+        };
+        let page = Collect::join(|_| Ok(Delivery::Whole(whole.clone()))).unwrap();
+        assert_eq!(page, whole);
     }
 }

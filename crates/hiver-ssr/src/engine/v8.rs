@@ -15,10 +15,11 @@ use std::rc::Rc;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
+use super::console;
 use super::failure::Failure;
-use super::stream::{still_wanted, wait_for_timers};
+use super::stream::{Collect, still_wanted, wait_for_timers};
 use super::{
-    Bundle, BundleError, Collect, Delivery, Engine, EngineFactory, Limits, PRELUDE, RenderError,
+    Bundle, BundleError, Delivery, Engine, EngineFactory, Limits, PRELUDE, RenderError,
     RenderResult, RenderSink,
 };
 use code_cache::Stage;
@@ -135,11 +136,7 @@ impl EngineFactory for V8 {
 
 impl Engine for V8Engine {
     fn render(&mut self, url: &str, props_json: &str) -> Result<RenderResult, RenderError> {
-        let mut collect = Collect::default();
-        match self.render_streaming(url, props_json, &mut collect)? {
-            Delivery::Whole(result) => Ok(result),
-            Delivery::Streamed => Ok(collect.into_result()),
-        }
+        Collect::join(|sink| self.render_streaming(url, props_json, sink))
     }
 
     fn render_streaming(
@@ -506,13 +503,7 @@ fn host_log(
 ) {
     let level = args.get(0).int32_value(scope).unwrap_or(4);
     let message = args.get(1).to_rust_string_lossy(scope);
-    match level {
-        0 => tracing::trace!(target: "hiver_ssr::js", "{message}"),
-        1 => tracing::debug!(target: "hiver_ssr::js", "{message}"),
-        2 => tracing::info!(target: "hiver_ssr::js", "{message}"),
-        3 => tracing::warn!(target: "hiver_ssr::js", "{message}"),
-        _ => tracing::error!(target: "hiver_ssr::js", "{message}"),
-    }
+    console::log(level, &message);
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! lookup → render → document → response. The cache alone decides whether a request bypasses
 //! it; the render learns the decision from the [`Destination`] it is called with.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -18,7 +20,7 @@ use serde_json::Value;
 use super::page_failure::PageFailure;
 use super::render_job::RenderJob;
 use super::request::{RequestParts, declared_query};
-use super::stream::{Raced, Streaming, finish_in_background, race};
+use super::stream::{Raced, Streaming, continue_in_background, race};
 use super::{Inner, PageRoute, local};
 use crate::cache::{CacheError, CacheKey, Destination, Outcome, Page, Served};
 use crate::document::HydrationState;
@@ -31,9 +33,10 @@ pub const X_HIVER_RENDER: HeaderName = HeaderName::from_static("x-hiver-render")
 
 const PRIVATE: &str = "private, no-store";
 
-/// Answers a request for a page route. A page whose render streams is answered as soon as
-/// its document head exists (see [`stream`](super::stream)); the rest of the lookup then runs
-/// in the background.
+/// Answers a request for a page route: key and props from the route's policy, then the
+/// cache lookup (which renders on a miss), then the response. A page whose render streams is
+/// answered as soon as its document head exists (see [`stream`](super::stream)); the rest of
+/// the lookup then runs in the background.
 pub(crate) async fn page(
     inner: Arc<Inner>,
     route: Arc<PageRoute>,
@@ -47,27 +50,18 @@ pub(crate) async fn page(
     let props = Arc::new(props);
     let job = Rc::new(RenderJob::new(&inner, &route, &params, &key, props.clone()));
     if parts.method == Method::HEAD {
-        job.handoff.close();
+        job.handoff.close(); // no body to stream into: wait for the whole page
     }
-    let (shared, headers) = (job.clone(), parts.headers);
-    let looking = Box::pin(lookup(inner.clone(), route.clone(), key, headers, shared));
-    match race(looking, &job.handoff).await {
-        Raced::Looked(Looked {
-            result: Ok(served),
-            headers,
-            ..
-        }) => respond(&inner, &route, served, &headers),
-        Raced::Looked(Looked {
-            result: Err(err),
-            key,
-            ..
-        }) => shell(&inner, &route, &key, &err, &props),
-        Raced::Streaming(streaming, rest) => {
-            let abandon = streaming.abandon.clone();
-            finish_in_background(rest, abandon);
-            inner.counters.streamed.fetch_add(1, Ordering::Relaxed);
-            streamed(streaming)
-        }
+    let looking = lookup(
+        inner.clone(),
+        route.clone(),
+        key,
+        parts.headers,
+        job.clone(),
+    );
+    match race(Box::pin(looking), &job.handoff).await {
+        Raced::Looked(looked) => looked.response(&inner, &route, &props),
+        Raced::Streaming(streaming, rest) => stream_rest(&inner, streaming, rest),
     }
 }
 
@@ -107,6 +101,16 @@ struct Looked {
     headers: HeaderMap,
 }
 
+impl Looked {
+    /// The served page's response, or the shell after a failed render.
+    fn response(self, inner: &Inner, route: &PageRoute, props: &Value) -> Response {
+        match self.result {
+            Ok(served) => respond(inner, route, served, &self.headers),
+            Err(err) => shell(inner, route, &self.key, &err, props),
+        }
+    }
+}
+
 /// This worker's cache lookup. On a miss or a bypass the cache calls `job` (render, then
 /// document) and says where the page will go.
 async fn lookup(
@@ -116,12 +120,7 @@ async fn lookup(
     headers: HeaderMap,
     job: Rc<RenderJob>,
 ) -> Looked {
-    let render = move |destination: Destination<'_>| {
-        let job = job.clone();
-        let bypass = destination.is_bypass();
-        let spec = job.spec(destination);
-        async move { job.run(spec, bypass).await }
-    };
+    let render = move |destination: Destination<'_>| job.render(destination);
     let worker = local::worker_cache(&inner);
     let result = worker.serve(&key, &route.cache, &headers, render).await;
     Looked {
@@ -190,11 +189,21 @@ pub(crate) fn answer(
     res
 }
 
+/// Answers with a page that streams, and leaves the `rest` of its lookup (the render, then
+/// storing the page) to run on this worker.
+fn stream_rest<L>(inner: &Inner, streaming: Streaming, rest: Pin<Box<L>>) -> Response
+where
+    L: Future + ?Sized + 'static,
+{
+    continue_in_background(rest, streaming.abandon.clone());
+    inner.counters.streamed.fetch_add(1, Ordering::Relaxed);
+    streamed(streaming)
+}
+
 /// The response for a page that streams: its status, then the body as it comes. Headers
 /// are fixed before the first byte, so the page is never stored downstream (it may still
 /// fail part-way) and has no validator; the cache serves the completed page whole later.
 fn streamed(streaming: Streaming) -> Response {
-    let outcome = if streaming.bypass { "bypass" } else { "miss" };
     let mut res = Response::new(streaming.body);
     *res.status_mut() = streaming.status;
     let headers = res.headers_mut();
@@ -204,6 +213,7 @@ fn streamed(streaming: Streaming) -> Response {
     );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE));
     headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    let outcome = outcome_label(streaming.outcome);
     headers.insert(X_HIVER_CACHE, HeaderValue::from_static(outcome));
     headers.insert(X_HIVER_RENDER, HeaderValue::from_static("stream"));
     res
@@ -219,43 +229,54 @@ fn shell(
     props: &Value,
 ) -> Response {
     let failure = err.render_error().downcast_ref::<PageFailure>();
-    let status = if failure.is_some_and(PageFailure::is_unavailable) {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        route.policy.error_status
-    };
     if !err.is_coalesced() {
-        tracing::error!(
-            route = %route.pattern,
-            page = ?key,
-            error = %err.render_error(),
-            js_stack = failure.and_then(PageFailure::js_stack).unwrap_or(""),
-            "server render failed; serving the client-side shell"
-        );
+        log_failure(route, key, err, failure);
     }
     inner.counters.shells.fetch_add(1, Ordering::Relaxed);
     let state = HydrationState::new(props).unwrap_or_else(|_| HydrationState::null());
     let body: Bytes = inner.template.shell(&state, "");
     let mut res = Response::new(Body::from(body));
-    *res.status_mut() = status;
+    *res.status_mut() = if failure.is_some_and(PageFailure::is_unavailable) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        route.policy.error_status
+    };
     let headers = res.headers_mut();
     headers.insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(PRIVATE));
-    let outcome = if err.is_bypass() {
-        "bypass"
-    } else if err.is_coalesced() {
-        "coalesced"
-    } else {
-        "miss"
-    };
+    let outcome = outcome_label(failed_outcome(err));
     headers.insert(X_HIVER_CACHE, HeaderValue::from_static(outcome));
     headers.insert(X_HIVER_RENDER, HeaderValue::from_static("shell"));
     res
 }
 
+/// One error line per failed render (a request that waited on another's render does not
+/// repeat it), with the JS stack the client never sees.
+fn log_failure(route: &PageRoute, key: &CacheKey, err: &CacheError, failure: Option<&PageFailure>) {
+    tracing::error!(
+        route = %route.pattern,
+        page = ?key,
+        error = %err.render_error(),
+        js_stack = failure.and_then(PageFailure::js_stack).unwrap_or(""),
+        "server render failed; serving the client-side shell"
+    );
+}
+
+/// How the cache got to a failed render, labelled as a served page would be.
+fn failed_outcome(err: &CacheError) -> Outcome {
+    if err.is_bypass() {
+        Outcome::Bypass
+    } else if err.is_coalesced() {
+        Outcome::Coalesced
+    } else {
+        Outcome::Miss
+    }
+}
+
+/// `X-Hiver-Cache` for every answer: the cache's outcome, whole, streamed or failed.
 fn outcome_label(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::HitL1 => "hit-l1",

@@ -2,7 +2,9 @@
 //! A render that streams goes to the request waiting for it piece by piece (see
 //! [`stream`](super::stream)) and is joined into the page as it goes.
 
+use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use futures_core::Stream;
@@ -12,9 +14,9 @@ use serde_json::Value;
 use super::finish::PageSpec;
 use super::page_failure::PageFailure;
 use super::policy::fill_tag;
-use super::stream::{Client, Handoff};
+use super::stream::{Feed, Handoff};
 use super::{Inner, PageRoute};
-use crate::cache::{CacheKey, Compression, Destination, Page};
+use crate::cache::{CacheKey, Compression, Destination, Outcome, Page};
 use crate::document::{HydrationState, render_status};
 use crate::pool::{RenderStream, Started};
 use crate::{RenderResult, Rendered};
@@ -24,8 +26,8 @@ use crate::{RenderResult, Rendered};
 pub(super) struct RenderJob {
     inner: Arc<Inner>,
     url: String,
-    /// The page's settings for the cache; [`spec`](Self::spec) narrows the compression for
-    /// a bypass.
+    /// The page's settings for the cache; [`render`](Self::render) narrows the compression
+    /// for a bypass.
     spec: PageSpec,
     /// Where a streamed page goes to the request waiting for it; a later render of this
     /// job (a background refresh) finds it closed and has nobody to stream to.
@@ -54,22 +56,30 @@ impl RenderJob {
         }
     }
 
-    /// The page's settings for `destination`: a page for one request only gets just the
-    /// coding it will be sent in.
-    pub(super) fn spec(&self, destination: Destination<'_>) -> PageSpec {
-        let compression = match destination {
-            Destination::Cache => self.spec.compression,
-            Destination::Bypass(request) => self.spec.compression.for_request(request),
+    /// The render the cache calls, for the `destination` it decided on: a page for one
+    /// request only gets just the coding it will be sent in, and a request it streams to is
+    /// told it bypassed the cache.
+    pub(super) fn render(
+        self: &Rc<Self>,
+        destination: Destination<'_>,
+    ) -> impl Future<Output = Result<Page, PageFailure>> + use<> {
+        let (compression, outcome) = match destination {
+            Destination::Cache => (self.spec.compression, Outcome::Miss),
+            Destination::Bypass(request) => {
+                (self.spec.compression.for_request(request), Outcome::Bypass)
+            }
         };
-        PageSpec {
+        let spec = PageSpec {
             compression,
             ..self.spec.clone()
-        }
+        };
+        let job = Rc::clone(self);
+        async move { job.run(spec, outcome).await }
     }
 
     /// Render, then the document (on a finisher thread). A render that streams goes to the
     /// waiting request piece by piece and is joined into the page as it goes.
-    pub(super) async fn run(&self, mut spec: PageSpec, bypass: bool) -> Result<Page, PageFailure> {
+    async fn run(&self, mut spec: PageSpec, outcome: Outcome) -> Result<Page, PageFailure> {
         let pending = self
             .inner
             .pool
@@ -79,35 +89,35 @@ impl RenderJob {
             Started::Whole(rendered) => rendered,
             Started::Stream(stream) => {
                 let status = render_status(stream.status()).map_err(PageFailure::Document)?;
-                let client = self.hand_off(&spec, &stream, status, bypass);
-                if bypass && client.is_some() {
+                let feed = self.hand_off(&spec, &stream, status, outcome);
+                if outcome == Outcome::Bypass && feed.is_some() {
                     // The request got the page as it streamed; nobody reads this copy.
                     spec.compression = Compression::none();
                 }
-                self.pump(&spec, stream, client).await?
+                self.pump(&spec, stream, feed).await?
             }
         };
         self.inner.finisher.finish(spec, rendered).await
     }
 
     /// Offers the waiting request (if any) a page body that starts with the document's
-    /// opening; the client end of it when the request took it.
+    /// opening; the [`Feed`] of that body when the request took it.
     fn hand_off(
         &self,
         spec: &PageSpec,
         stream: &RenderStream,
         status: StatusCode,
-        bypass: bool,
-    ) -> Option<Client> {
+        outcome: Outcome,
+    ) -> Option<Feed> {
         if !self.handoff.is_open() {
             return None; // a background refresh: nobody to stream to
         }
         let opening = spec.template.opening(stream.head());
-        let (client, streaming) = Client::open(opening, status, bypass);
-        self.handoff.offer(streaming).ok().map(|()| client)
+        let (feed, streaming) = Feed::open(opening, status, outcome);
+        self.handoff.offer(streaming).ok().map(|()| feed)
     }
 
-    /// Reads a streamed render to its end: each chunk goes to `client` (when a request
+    /// Reads a streamed render to its end: each chunk goes to `feed` (when a request
     /// waits for it) and into the page. An error after the document's opening went out ends
     /// the client's page with the document's closing, so the client finishes rendering
     /// with its state, and is logged; the page is not cached.
@@ -115,26 +125,26 @@ impl RenderJob {
         &self,
         spec: &PageSpec,
         mut stream: RenderStream,
-        client: Option<Client>,
+        feed: Option<Feed>,
     ) -> Result<Rendered, PageFailure> {
         let mut html = Vec::new();
         let failure = loop {
             match std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
                 Some(Ok(chunk)) => {
                     html.extend_from_slice(&chunk);
-                    if let Some(client) = &client {
-                        client.send(chunk).await;
+                    if let Some(feed) = &feed {
+                        feed.send(chunk).await;
                     }
                 }
                 Some(Err(error)) => break Some(error),
                 None => break None,
             }
         };
-        let to_client = client.is_some();
-        if let Some(client) = client {
+        let to_client = feed.is_some();
+        if let Some(feed) = feed {
             let state =
                 HydrationState::new(&*spec.props).unwrap_or_else(|_| HydrationState::null());
-            client.close(spec.template.closing(&state)).await;
+            feed.close(spec.template.closing(&state)).await;
         }
         if let Some(error) = failure {
             tracing::error!(

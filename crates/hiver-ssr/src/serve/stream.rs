@@ -5,7 +5,7 @@
 //! body that carries the document's opening (head markup, asset tags, preload hints) at once,
 //! then each chunk as the render thread produces it, then the document's closing. The
 //! request answers with it right away; the rest of its cache lookup (the render future, then
-//! storing the page) goes on in a task of its own ([`finish_in_background`]).
+//! storing the page) goes on in a task of its own ([`continue_in_background`]).
 //!
 //! Backpressure runs from the socket to the render thread: the body channel holds one chunk,
 //! the render future waits on it before it reads the next chunk from the pool, and the pool's
@@ -24,12 +24,16 @@ use futures_core::Stream;
 use hiver::Body;
 use http::StatusCode;
 
+use crate::cache::Outcome;
+
 /// A page whose render streams, as handed to the request waiting for it.
 pub(crate) struct Streaming {
     /// Fixed before the first byte: the status the render asked for.
     pub(crate) status: StatusCode,
-    /// Whether the page goes to this request alone (the cache was bypassed).
-    pub(crate) bypass: bool,
+    /// How the cache is getting the page: [`Outcome::Miss`], or [`Outcome::Bypass`] when it
+    /// renders for this request alone (the cache's decision, see
+    /// [`Destination`](crate::cache::Destination)).
+    pub(crate) outcome: Outcome,
     /// The opening of the document, then the chunks, then its closing.
     pub(crate) body: Body,
     /// Set when the client went away before the end.
@@ -94,14 +98,14 @@ impl Drop for PageBody {
     }
 }
 
-/// The render future's end of a streamed page.
-pub(crate) struct Client {
+/// The render future's end of a streamed page: it feeds the body the client reads.
+pub(crate) struct Feed {
     chunks: flume::Sender<Bytes>,
 }
 
-impl Client {
+impl Feed {
     /// A page body that starts with `opening`, and the sender that feeds it.
-    pub(crate) fn open(opening: Bytes, status: StatusCode, bypass: bool) -> (Client, Streaming) {
+    pub(crate) fn open(opening: Bytes, status: StatusCode, outcome: Outcome) -> (Feed, Streaming) {
         let (chunks, receiver) = flume::bounded(1);
         // The channel is new and holds one: this cannot fail.
         let _ = chunks.try_send(opening);
@@ -113,11 +117,11 @@ impl Client {
         };
         let streaming = Streaming {
             status,
-            bypass,
+            outcome,
             body: Body::stream(body),
             abandon,
         };
-        (Client { chunks }, streaming)
+        (Feed { chunks }, streaming)
     }
 
     /// Sends one chunk, waiting while the client has not taken the previous one. When the
@@ -138,7 +142,7 @@ impl Client {
 /// on this worker after the request was answered, inside the request's span (so its log
 /// lines keep the request id); drops it, cancelling the render, if the client goes away
 /// first.
-pub(crate) fn finish_in_background<F>(lookup: Pin<Box<F>>, abandon: Rc<Abandon>)
+pub(crate) fn continue_in_background<F>(lookup: Pin<Box<F>>, abandon: Rc<Abandon>)
 where
     F: Future + ?Sized + 'static,
 {
@@ -204,7 +208,7 @@ impl Handoff {
 }
 
 /// The first of two things to happen: the cache lookup finishes, or a streamed page is
-/// handed over (which leaves the lookup running, returned for [`finish_in_background`]).
+/// handed over (which leaves the lookup running, returned for [`continue_in_background`]).
 pub(crate) enum Raced<L: Future + ?Sized> {
     Looked(L::Output),
     Streaming(Streaming, Pin<Box<L>>),
@@ -237,8 +241,8 @@ mod tests {
     use super::*;
     use futures_executor::block_on;
 
-    fn page() -> (Client, Streaming) {
-        Client::open(Bytes::from_static(b"<head>"), StatusCode::OK, false)
+    fn page() -> (Feed, Streaming) {
+        Feed::open(Bytes::from_static(b"<head>"), StatusCode::OK, Outcome::Miss)
     }
 
     #[test]
@@ -252,7 +256,7 @@ mod tests {
     #[test]
     fn an_offered_page_wins_and_the_lookup_is_handed_back_unfinished() {
         let handoff = Handoff::default();
-        let (_client, streaming) = page();
+        let (_feed, streaming) = page();
         let lookup = async {
             assert!(handoff.offer(streaming).is_ok());
             std::future::pending::<()>().await;
@@ -265,13 +269,13 @@ mod tests {
 
     #[test]
     fn the_body_carries_the_opening_then_the_chunks_and_ends_without_abandoning() {
-        let (client, streaming) = page();
+        let (feed, streaming) = page();
         let abandon = streaming.abandon.clone();
         let mut body = streaming.body;
         block_on(async {
             let send = async {
-                client.send(Bytes::from_static(b"<p>")).await;
-                client.close(Bytes::from_static(b"</html>")).await;
+                feed.send(Bytes::from_static(b"<p>")).await;
+                feed.close(Bytes::from_static(b"</html>")).await;
             };
             let read = async {
                 let mut got = Vec::new();
@@ -291,7 +295,7 @@ mod tests {
 
     #[test]
     fn a_body_dropped_before_its_end_abandons_the_page() {
-        let (_client, streaming) = page();
+        let (_feed, streaming) = page();
         let abandon = streaming.abandon.clone();
         drop(streaming.body);
         assert!(abandon.gone.get());

@@ -172,6 +172,20 @@ every_engine! {
         assert_eq!(ssr.metrics().streamed, 1, "only the miss streamed");
     }
 
+    fn a_streamed_page_for_credentials_is_labelled_bypass_and_not_stored(e) {
+        let ssr = ssr(e, Duration::from_secs(2));
+        let server = TestServer::start(ssr.router());
+        let mine = server.get("/s/fast").header("authorization", "Bearer x").send();
+        assert_eq!(mine.header("x-hiver-render"), Some("stream"));
+        assert_eq!(mine.header("x-hiver-cache"), Some("bypass"));
+        assert_eq!(mine.header("cache-control"), Some("private, no-store"));
+        assert_eq!(render_no(&mine.text()), 1);
+        let shared = server.get("/s/fast").send();
+        assert_eq!(shared.header("x-hiver-cache"), Some("miss"), "the bypass was not stored");
+        assert_eq!(render_no(&shared.text()), 2);
+        assert_eq!(ssr.metrics().streamed, 2);
+    }
+
     fn a_background_refresh_of_a_streamed_page_joins_the_stream_and_stores_it(e) {
         let policy = PagePolicy::new().ttl(Duration::from_millis(300)).swr(Duration::from_secs(30));
         let ssr = e
