@@ -37,7 +37,14 @@ const CASES = [
     status: 200,
   },
   { name: "url-only", url: "/?category=toys&sort=name", props: {}, status: 200 },
-  { name: "product-7", url: "/product/7", props: { path: "/product/7", query: {}, cart: EMPTY_CART }, status: 200 },
+  // Streamed: the shell with the reviews' Suspense fallback, then the reviews.
+  {
+    name: "product-7",
+    url: "/product/7",
+    props: { path: "/product/7", query: {}, cart: EMPTY_CART },
+    status: 200,
+    streamed: true,
+  },
   {
     name: "product-missing",
     url: "/product/99999",
@@ -180,6 +187,9 @@ async function checkStream(eng, fw, c, r) {
   const problems = [];
   if (again.html !== r.html) problems.push("a second render in the same context differs");
   if (node !== r.html) problems.push("node's own renderToReadableStream gives other bytes");
+  if (!r.html.includes("Loading reviews") || !r.html.includes('data-testid="review-list"')) {
+    problems.push("the stream lacks the fallback or the reviews");
+  }
   console.log(`${problems.length ? "FAIL" : "ok  "} ${c.url.padEnd(48)} ${problems.length ? problems.join(", ") : "the same again, and as node streams it"}`);
   return problems.length;
 }
