@@ -6,7 +6,9 @@
 #      state are in the HTML before any script runs, and nothing is hydrated yet;
 #   3. drives headless Chromium (tests/browser.mjs, DevTools protocol): waits for
 #      `html[data-hydrated]`, clicks "Add to cart", checks the counter goes 0 -> 1 -> 2 and
-#      is restored on /product/7.
+#      is restored on /product/7, whose reviews (behind a Suspense boundary, from a slow
+#      source) hydrate without errors, streamed on the first visit and whole on the second;
+#   4. reads each server's /metrics: exactly one page was streamed (that first visit).
 # Kills only the processes it started. Exits non-zero on any failure; the last line is
 # `browser: N passed, M failed`.
 #
@@ -137,6 +139,18 @@ else
     echo "FAIL browser.mjs exited with $BROWSER_STATUS"
   fi
 fi
+
+# The browser's first /product/7 was the server's first request for it, so it streamed; the
+# second was a cache hit, sent whole. Nothing else streams.
+streamed_once() {
+  local base=$1 line
+  line=$(curl -fsS --max-time 10 "$base/metrics" | grep '^hiver_ssr_streamed_pages_total ') || return 1
+  echo "     $base: $line"
+  [[ "$line" == "hiver_ssr_streamed_pages_total 1" ]]
+}
+for target in "${TARGETS[@]}"; do
+  check "${target%%=*}: the first /product/7 was streamed, the second served whole" streamed_once "${target#*=}"
+done
 
 echo "browser: $PASSED passed, $FAILED failed"
 ((FAILED == 0))

@@ -19,7 +19,7 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /` | the listing; `category`, `min_price`, `max_price`, `sort`, `page` select the page; cached 60 s (+30 s stale-while-revalidate), tag `listing` |
-//! | `GET /product/{id}` | a product page (404 page for unknown ids), tags `product` and `product:{id}` |
+//! | `GET /product/{id}` | a product page (404 page for unknown ids), tags `product` and `product:{id}`; streamed when rendered (`X-Hiver-Render: stream`: the shell at once, the reviews when their deliberately slow source answers, 200 ms later), then cached whole |
 //! | `GET /assets/…` | the client build from disk (hiver-static): `Cache-Control: immutable`, `ETag`, ranges, the `.br`/`.gz` siblings `npm run build` writes |
 //! | `GET /favicon.ico` | `<dist>/favicon.ico` (from `web/public/`), when the build has one |
 //! | `GET /api/health` | `{"status":"ok"}` |

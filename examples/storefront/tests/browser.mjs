@@ -1,7 +1,10 @@
 // Drives headless Chromium over the DevTools protocol against running storefront servers:
 // waits for hydration, clicks "Add to cart" and checks the header counter goes 0 -> 1 -> 2,
 // that the server-rendered counter element survived hydration, that no script logged an
-// error, and that the count is restored on the product page.
+// error or a warning (a hydration mismatch is reported as one or the other), and that the
+// count is restored on the product page. The product page is loaded twice: streamed (a cache
+// miss: the reviews arrive after the shell) and whole (a cache hit); both times its reviews
+// section must hydrate with the three reviews and without its fallback.
 // Usage: node --experimental-websocket browser.mjs preact=http://127.0.0.1:PORT [react=http://...]
 // (Node 22+ needs no flag.) Chromium: $CHROME or /usr/bin/chromium.
 // Prints one line per check and a last line `browser-js: N passed, M failed`; exits 1 on a failure.
@@ -24,9 +27,10 @@ function withTimeout(promise, what) {
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }
 
-// Records console errors and the server-rendered counter element before the client entry
-// runs (module scripts are deferred, so this runs first when injected on new documents).
-const PROBE = `window.__errors=[];const e=console.error;console.error=function(){__errors.push([].map.call(arguments,String).join(" "));e.apply(console,arguments)};window.addEventListener("error",function(ev){__errors.push(String(ev.message))});document.addEventListener("readystatechange",function(){if(!window.__counter)window.__counter=document.querySelector('[data-testid="cart-count"]')});`;
+// Records console errors and warnings, and the server-rendered counter element and review
+// list, before the client entry runs (module scripts are deferred, so this runs first when
+// injected on new documents).
+const PROBE = `window.__errors=[];const e=console.error;console.error=function(){__errors.push([].map.call(arguments,String).join(" "));e.apply(console,arguments)};const w=console.warn;console.warn=function(){__errors.push("warning: "+[].map.call(arguments,String).join(" "));w.apply(console,arguments)};window.addEventListener("error",function(ev){__errors.push(String(ev.message))});document.addEventListener("readystatechange",function(){if(!window.__counter)window.__counter=document.querySelector('[data-testid="cart-count"]');if(!window.__reviewList)window.__reviewList=document.querySelector('[data-testid="review-list"]')});`;
 
 async function launch() {
   const profile = mkdtempSync(path.join(os.tmpdir(), "storefront-chromium-"));
@@ -95,13 +99,27 @@ async function openTab(browser) {
 }
 
 // Runs in the page: waits for `html[data-hydrated]`, then clicks one "Add to cart" button
-// at a time and records the counter after each click.
+// at a time and records the counter after each click. On a product page it first waits for
+// the reviews section to hydrate (`html[data-reviews]`) and records what it shows.
 const clickTest = (clicks) => `(async () => {
   const until = async (pred) => { for (let i = 0; i < 400 && !pred(); i++) await new Promise((r) => setTimeout(r, 25)); return pred(); };
   const hydrated = await until(() => document.documentElement.dataset.hydrated);
+  const section = document.querySelector('[data-testid="reviews"]');
+  const lists = () => document.querySelectorAll('[data-testid="review-list"]');
+  const leftovers = () => document.querySelectorAll('preact-island, template, [id^="S:"]').length;
+  // Streamed content is put in place on a later frame (React waits up to 300 ms between reveals).
+  const reviews = section && {
+    hydrated: (await until(() => document.documentElement.dataset.reviews)) || null,
+    settled: await until(() => lists().length === 1 && leftovers() === 0),
+    shown: section.querySelectorAll('[data-testid="review-list"] > li').length,
+    lists: lists().length,
+    fallbacks: document.querySelectorAll('[data-testid="reviews-loading"]').length,
+    leftovers: leftovers(),
+    serverList: lists()[0] === window.__reviewList,
+  };
   const counter = document.querySelector('[data-testid="cart-count"]');
   const buttons = [...document.querySelectorAll('[data-testid="add-to-cart"]')];
-  if (!counter || buttons.length === 0) return { hydrated: hydrated || null, counter: !!counter, buttons: buttons.length, seen: [], errors: window.__errors };
+  if (!counter || buttons.length === 0) return { hydrated: hydrated || null, counter: !!counter, buttons: buttons.length, reviews, seen: [], errors: window.__errors };
   await new Promise((r) => setTimeout(r, 50));
   const seen = [Number(counter.textContent)];
   for (let i = 0; i < ${clicks}; i++) {
@@ -110,11 +128,24 @@ const clickTest = (clicks) => `(async () => {
     await until(() => Number(counter.textContent) === want);
     seen.push(Number(counter.textContent));
   }
-  return { hydrated: hydrated || null, sameNode: counter === window.__counter, buttons: buttons.length, seen, errors: window.__errors };
+  return { hydrated: hydrated || null, sameNode: counter === window.__counter, buttons: buttons.length, reviews, seen, errors: window.__errors };
 })()`;
 
-// [path, clicks, counter expected before clicking, minimum add-to-cart buttons]
-const STEPS = [["/", 2, 0, 100], ["/product/7", 1, 2, 1]];
+// [path, clicks, counter expected before clicking, minimum add-to-cart buttons]. The first
+// visit of /product/7 is the server's first request for it (streamed), the second a cache hit.
+const STEPS = [["/", 2, 0, 100], ["/product/7", 1, 2, 1], ["/product/7", 1, 3, 1]];
+
+// A product page's reviews section hydrated by `fw`, showing the three reviews once, with
+// no fallback and nothing left of the streamed markup that carried them (React's hidden
+// segment and its template, Preact's island). React hydrates the list the server sent (the
+// same element); Preact's island and its hydration race by design (whichever runs first,
+// the other keeps what it finds), so its list may be one the client built.
+function reviewsOk(fw, url, reviews) {
+  if (!url.startsWith("/product/")) return reviews === null;
+  return reviews !== null && reviews.hydrated === fw && reviews.settled && reviews.shown === 3 &&
+    reviews.lists === 1 && reviews.fallbacks === 0 && reviews.leftovers === 0 &&
+    (fw !== "react" || reviews.serverList);
+}
 
 async function checkFramework(browser, fw, base) {
   const tab = await openTab(browser);
@@ -130,7 +161,7 @@ async function checkFramework(browser, fw, base) {
     }
     const want = Array.from({ length: clicks + 1 }, (_, i) => before + i);
     const ok = !r.error && r.hydrated === fw && r.sameNode === true && r.buttons >= minButtons &&
-      JSON.stringify(r.seen) === JSON.stringify(want) && r.errors.length === 0;
+      JSON.stringify(r.seen) === JSON.stringify(want) && r.errors.length === 0 && reviewsOk(fw, url, r.reviews);
     ok ? passed++ : failed++;
     console.log(`${ok ? "ok  " : "FAIL"} ${fw} ${url}: counter ${JSON.stringify(r.seen)} (want ${JSON.stringify(want)}) ${JSON.stringify(r)}`);
   }

@@ -1,7 +1,9 @@
 // Hydration check in headless Chromium: serves each framework's pages the way the Rust side
-// will (server render + manifest asset tags + #__HIVER_STATE__), then in the browser checks
-// that hydration keeps the server's DOM, logs no error, and that "Add to cart" buttons on the
-// listing and on the product page increment the header counter (restored across pages).
+// will (server render + manifest asset tags + #__HIVER_STATE__; the product page streamed as
+// the bundle renders it, its reviews after the shell), then in the browser checks that
+// hydration keeps the server's DOM, logs no error, that the product page shows its reviews
+// once, and that "Add to cart" buttons on the listing and on the product page increment the
+// header counter (restored across pages).
 // Usage: node --experimental-websocket browser-check.mjs   (Node 22+ needs no flag)
 // Needs a Chromium binary (CHROME env var, or chromium / chromium-browser on PATH).
 import { spawn, spawnSync } from "node:child_process";
@@ -23,8 +25,12 @@ function findChrome() {
   return null;
 }
 
+// The bundle with node's own streams and timers (what hiver-ssr's prelude provides).
 function loadRender(fw) {
-  const context = vm.createContext({ console, process: { env: { NODE_ENV: "production" } } });
+  const context = vm.createContext({
+    ReadableStream, TextEncoder, TextDecoder, setTimeout, clearTimeout, queueMicrotask, MessageChannel,
+    console, process: { env: { NODE_ENV: "production" } },
+  });
   vm.runInContext(readFileSync(path.join(ROOT, "dist", fw, "server.js"), "utf8"), context);
   return context.render;
 }
@@ -37,18 +43,23 @@ function stateJson(props) {
 // Records console errors and the server-rendered counter element before the entry runs.
 const PROBE = `<script>window.__errors=[];const e=console.error;console.error=function(){__errors.push([].map.call(arguments,String).join(" "));e.apply(console,arguments)};window.addEventListener("error",function(ev){__errors.push(String(ev.message))});window.__counter=document.querySelector('[data-testid="cart-count"]');</script>`;
 
-function page(fw, render, manifest, url) {
+// Sends the page for `url`: the document's opening, the render (each chunk as it comes when
+// the bundle streams), then the closing.
+async function sendPage(res, fw, render, manifest, url) {
   const q = url.indexOf("?");
   const query = Object.fromEntries(new URLSearchParams(q < 0 ? "" : url.slice(q)));
   const props = { path: q < 0 ? url : url.slice(0, q), query, cart: { count: 0 } };
-  const { html, head, status } = render(url, props);
+  const { html, head, status } = await render(url, props);
   const entry = manifest[`src/${fw}/client.jsx`];
   const css = (entry.css || []).map((f) => `<link rel="stylesheet" href="/${f}">`).join("");
-  const body =
+  res.writeHead(status, { "content-type": "text/html; charset=utf-8" });
+  res.write(
     `<!doctype html><html lang="en"><head><meta charset="utf-8">${head}${css}` +
-    `<script type="module" src="/${entry.file}"></script></head><body><div id="app">${html}</div>` +
-    `<script id="__HIVER_STATE__" type="application/json">${stateJson(props)}</script>${PROBE}</body></html>`;
-  return { status, body };
+    `<script type="module" src="/${entry.file}"></script></head><body><div id="app">`,
+  );
+  if (typeof html === "string") res.write(html);
+  else for await (const chunk of html) res.write(chunk);
+  res.end(`</div><script id="__HIVER_STATE__" type="application/json">${stateJson(props)}</script>${PROBE}</body></html>`);
 }
 
 function serve(fw) {
@@ -66,8 +77,10 @@ function serve(fw) {
       }
       return;
     }
-    const { status, body } = page(fw, render, manifest, req.url);
-    res.writeHead(status, { "content-type": "text/html; charset=utf-8" }).end(body);
+    sendPage(res, fw, render, manifest, req.url).catch((err) => {
+      console.log(`browser-check: ${req.url}: ${err.stack}`);
+      res.destroy();
+    });
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
@@ -150,8 +163,10 @@ const clickTest = (clicks) => `async () => {
   const buttons = [...document.querySelectorAll('[data-testid="add-to-cart"]')];
   for (let i = 0; i < ${clicks}; i++) buttons[i % buttons.length].click();
   await until(() => Number(counter.textContent) === before + ${clicks});
+  const lists = () => document.querySelectorAll('[data-testid="review-list"]').length;
+  const reviews = document.querySelector('[data-testid="reviews"]') ? (await until(() => lists() === 1), lists()) : null;
   return { hydrated: hydrated || null, sameNode: counter === window.__counter, before,
-    after: Number(counter.textContent), buttons: buttons.length, errors: window.__errors };
+    after: Number(counter.textContent), buttons: buttons.length, reviews, errors: window.__errors };
 }`;
 
 async function checkFramework(browser, fw) {
@@ -164,7 +179,7 @@ async function checkFramework(browser, fw) {
     await tab.goto(base + url);
     const r = await tab.evaluate(clickTest(clicks));
     const ok = r.hydrated === fw && r.sameNode && r.before === expectedBefore &&
-      r.after === expectedBefore + clicks && r.errors.length === 0;
+      r.after === expectedBefore + clicks && r.errors.length === 0 && r.reviews === (url.startsWith("/product/") ? 1 : null);
     if (!ok) failed++;
     console.log(`${ok ? "ok  " : "FAIL"} ${fw} ${url}: ${JSON.stringify(r)}`);
     if (SCREENSHOTS) {
@@ -200,3 +215,5 @@ if (!chrome) {
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed === 0 ? 0 : 1;
 }
+// React's browser server build keeps a node MessageChannel port open, which would keep node alive.
+process.exit(process.exitCode ?? 0);

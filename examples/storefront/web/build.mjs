@@ -7,29 +7,13 @@
 // Usage: node build.mjs            (npm run build)
 import * as esbuild from "esbuild";
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { precompress } from "./precompress.mjs";
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
 const FRAMEWORKS = ["preact", "react"];
 const DEFINE = { "process.env.NODE_ENV": '"production"' };
-
-// react-dom/server.browser loads both its legacy and its streaming renderer; the streaming one
-// calls `new MessageChannel()` at load time, which the SSR engine does not provide. The server
-// bundle only uses renderToString, which lives entirely in the legacy file.
-const reactLegacyServer = {
-  name: "react-legacy-server",
-  setup(build) {
-    const file = path.join(
-      path.dirname(require.resolve("react-dom/package.json")),
-      "cjs/react-dom-server-legacy.browser.production.js",
-    );
-    build.onResolve({ filter: /^react-dom\/server\.browser$/ }, () => ({ path: file }));
-  },
-};
 
 function common(fw) {
   return {
@@ -52,7 +36,6 @@ async function buildServer(fw, outdir) {
     outfile: path.join(outdir, "server.js"),
     format: "iife",
     platform: "browser",
-    plugins: fw === "react" ? [reactLegacyServer] : [],
     metafile: true,
   });
   return result.metafile;

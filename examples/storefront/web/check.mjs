@@ -17,6 +17,8 @@ const UPDATE = process.argv.includes("--update");
 const PRINT = process.argv.includes("--print");
 const FRAMEWORKS = ["preact", "react"];
 const EMPTY_CART = { count: 0 };
+// Longer than any render should take, the reviews' slow source included.
+const SETTLE_LIMIT_MS = 5000;
 
 // Props as the Rust side builds them (path, query params, cart count 0), plus one case with
 // empty props to check that the page falls back to parsing `url`.
@@ -35,7 +37,14 @@ const CASES = [
     status: 200,
   },
   { name: "url-only", url: "/?category=toys&sort=name", props: {}, status: 200 },
-  { name: "product-7", url: "/product/7", props: { path: "/product/7", query: {}, cart: EMPTY_CART }, status: 200 },
+  // Streamed: the shell with the reviews' Suspense fallback, then the reviews.
+  {
+    name: "product-7",
+    url: "/product/7",
+    props: { path: "/product/7", query: {}, cart: EMPTY_CART },
+    status: 200,
+    streamed: true,
+  },
   {
     name: "product-missing",
     url: "/product/99999",
@@ -45,62 +54,85 @@ const CASES = [
   { name: "unknown-path", url: "/nope", props: { path: "/nope", query: {}, cart: EMPTY_CART }, status: 404 },
 ];
 
-// The same globals the engine gives: its own prelude when this checkout has it, otherwise a
-// minimal stand-in (console, queueMicrotask, zero-delay timers, TextEncoder/TextDecoder).
-const FALLBACK_PRELUDE = `(function (host) {
-  const g = globalThis, timers = new Map(); let next = 1;
-  const log = (l) => (...a) => host.log(l, a.map(String).join(" "));
-  g.console = { trace: log(0), debug: log(1), log: log(2), info: log(2), warn: log(3), error: log(4) };
-  g.process = { env: { NODE_ENV: "production" } };
-  g.queueMicrotask = (f) => { Promise.resolve().then(f); };
-  g.setTimeout = (f, _d, ...a) => { const id = next++; timers.set(id, () => f(...a)); return id; };
-  g.clearTimeout = (id) => { timers.delete(id); };
-  g.TextEncoder = host.TextEncoder; g.TextDecoder = host.TextDecoder;
-  const runTimers = () => { if (!timers.size) return false; const t = [...timers.values()]; timers.clear(); t.forEach((f) => f()); return true; };
-  const render = (url, json) => g.render(url, JSON.parse(json));
-  const finish = (v) => typeof v === "string" ? [v, "", 200] : [v.html, v.head ?? "", v.status ?? 200];
-  return { render, finish, runTimers, clearTimers: () => timers.clear() };
-})`;
-
 // Globals a bundle must not rely on (some exist in a bare V8 context and are removed).
 const FORBIDDEN = ["window", "self", "document", "URL", "URLSearchParams", "fetch", "require", "module",
-  "MessageChannel", "setImmediate", "setInterval", "Buffer", "Intl"];
+  "setImmediate", "setInterval", "Buffer", "Intl"];
 
 function engine(fw) {
   const logs = [];
   const context = vm.createContext({});
   vm.runInContext("delete globalThis.Intl; delete globalThis.console;", context);
-  const usePrelude = existsSync(PRELUDE);
-  const factory = vm.runInContext(usePrelude ? readFileSync(PRELUDE, "utf8") : FALLBACK_PRELUDE, context, {
-    filename: usePrelude ? "prelude.js" : "fallback-prelude.js",
-  });
-  const api = factory({ log: (level, message) => logs.push([level, message]), TextEncoder, TextDecoder });
+  const factory = vm.runInContext(readFileSync(PRELUDE, "utf8"), context, { filename: "prelude.js" });
+  const api = factory({ log: (level, message) => logs.push([level, message]) });
   const present = FORBIDDEN.filter((name) => vm.runInContext(`typeof globalThis[${JSON.stringify(name)}]`, context) !== "undefined");
   if (present.length > 0) throw new Error(`context has forbidden globals: ${present.join(", ")}`);
   const file = path.join(ROOT, "dist", fw, "server.js");
   new vm.Script(readFileSync(file, "utf8"), { filename: file }).runInContext(context);
-  return { api, logs, usePrelude };
+  return { api, logs };
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Settles `promise` (made in the engine's context) the way the Rust host does: microtasks
+// first, then the timer that is due (sleeping until one is), until it settles.
+async function drive(api, promise) {
+  let settled = false;
+  promise.then(() => (settled = true), () => (settled = true));
+  const deadline = performance.now() + SETTLE_LIMIT_MS;
+  while (!settled) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (settled) break;
+    const wait = api.runTimers();
+    if (wait < 0) throw new Error("the render waits on a promise that no timer will settle");
+    if (wait > 0) await sleep(wait);
+    if (performance.now() > deadline) throw new Error(`the render did not settle within ${SETTLE_LIMIT_MS} ms`);
+  }
+  return promise;
+}
+
+// One render through the engine's prelude, as the Rust host drives it: `render`, settle,
+// `finish`; for a stream, `next()` until it ends (html is the chunks joined).
 async function render({ api }, url, props) {
   let value = api.render(url, JSON.stringify(props));
-  if (value && typeof value.then === "function") {
-    let settled = false;
-    value.then(() => (settled = true), () => (settled = true));
-    for (let round = 0; round < 100 && !settled; round++) {
-      await new Promise((resolve) => setImmediate(resolve));
-      api.runTimers();
-    }
-    value = await value;
+  if (value && typeof value.then === "function") value = await drive(api, value);
+  const [html, head, status, streamed] = api.finish(value);
+  if (!streamed) return { html, head, status };
+  let joined = "";
+  for (;;) {
+    const chunk = await drive(api, api.next());
+    if (chunk === null) break;
+    joined += chunk;
   }
-  const [html, head, status] = api.finish(value);
-  return { html, head, status };
+  api.clearTimers();
+  return { html: joined, head, status, streamed: true };
+}
+
+// The same bundle and props in a context with node's own ReadableStream, TextEncoder,
+// timers and MessageChannel instead of the engine's prelude: what node streams.
+async function renderWithNode(fw, url, props) {
+  const context = vm.createContext({
+    ReadableStream, TextEncoder, TextDecoder, setTimeout, clearTimeout, queueMicrotask, MessageChannel,
+    console, process: { env: { NODE_ENV: "production" } },
+  });
+  const file = path.join(ROOT, "dist", fw, "server.js");
+  new vm.Script(readFileSync(file, "utf8"), { filename: file }).runInContext(context);
+  const result = await context.render(url, JSON.parse(JSON.stringify(props)));
+  const reader = result.html.getReader();
+  const decoder = new TextDecoder();
+  let html = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    html += typeof value === "string" ? value : decoder.decode(value, { stream: true });
+  }
+  return html + decoder.decode();
 }
 
 const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'", "#x27": "'" };
 function visible(html) {
   const text = html
     .replace(/<!--.*?-->/g, "")
+    .replace(/<script\b[^>]*>.*?<\/script>/gs, "")
     .replace(/<[^>]*>/g, " ")
     .replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_, e) => ENTITIES[e])
     .replace(/\s+/g, " ")
@@ -147,23 +179,40 @@ function compareExpected(fw, results) {
   return `matches ${path.relative(ROOT, file)}`;
 }
 
+// A streamed page again in the same context (a context renders many pages, and the page must
+// not depend on what came before), then with node's own streams and timers: all three equal.
+async function checkStream(eng, fw, c, r) {
+  const again = await render(eng, c.url, c.props);
+  const node = await renderWithNode(fw, c.url, c.props);
+  const problems = [];
+  if (again.html !== r.html) problems.push("a second render in the same context differs");
+  if (node !== r.html) problems.push("node's own renderToReadableStream gives other bytes");
+  if (!r.html.includes("Loading reviews") || !r.html.includes('data-testid="review-list"')) {
+    problems.push("the stream lacks the fallback or the reviews");
+  }
+  console.log(`${problems.length ? "FAIL" : "ok  "} ${c.url.padEnd(48)} ${problems.length ? problems.join(", ") : "the same again, and as node streams it"}`);
+  return problems.length;
+}
+
 let failures = 0;
 const all = {};
 for (const fw of FRAMEWORKS) {
   const server = path.join(ROOT, "dist", fw, "server.js");
   const bytes = readFileSync(server);
   const eng = engine(fw);
-  console.log(`== ${fw}: server.js ${bytes.length} bytes (${gzipSync(bytes).length} gzipped); globals from ${eng.usePrelude ? "hiver-ssr prelude.js" : "fallback prelude"}`);
+  console.log(`== ${fw}: server.js ${bytes.length} bytes (${gzipSync(bytes).length} gzipped)`);
   all[fw] = [];
   for (const c of CASES) {
     const started = performance.now();
     const r = await render(eng, c.url, c.props);
     const ms = (performance.now() - started).toFixed(2);
     all[fw].push(r);
-    const ok = r.status === c.status;
+    const ok = r.status === c.status && Boolean(r.streamed) === Boolean(c.streamed);
     if (!ok) failures++;
-    console.log(`${ok ? "ok  " : "FAIL"} ${c.url.padEnd(48)} status ${r.status} html ${r.html.length} head ${r.head.length} (${ms} ms)`);
+    const how = r.streamed ? "streamed" : "whole";
+    console.log(`${ok ? "ok  " : "FAIL"} ${c.url.padEnd(48)} status ${r.status} ${how} html ${r.html.length} head ${r.head.length} (${ms} ms)`);
     if (PRINT) console.log(`--- head\n${r.head}\n--- html\n${r.html}\n---`);
+    if (r.streamed) failures += await checkStream(eng, fw, c, r);
   }
   if (eng.logs.length > 0) {
     failures++;
@@ -185,4 +234,6 @@ if (home.buttons < 100) {
   console.log(`FAIL listing shows ${home.buttons} add-to-cart buttons, expected at least 100`);
 }
 console.log(`${CASES.length * FRAMEWORKS.length - failures} passed, ${failures} failed`);
-process.exitCode = failures === 0 ? 0 : 1;
+// React's browser server build keeps a node MessageChannel port open (renderWithNode), which
+// would keep node alive.
+process.exit(failures === 0 ? 0 : 1);

@@ -5,8 +5,9 @@ import { AddToCartButton, CartProvider } from "./cart.jsx";
 import { Layout } from "./Layout.jsx";
 import { ListingPage } from "./Listing.jsx";
 import { Price, ProductGrid, ProductImage, Rating } from "./ProductCard.jsx";
+import { Reviews } from "./Reviews.jsx";
 
-function ProductPage({ product, related }) {
+function ProductPage({ product, related, reviews }) {
   const category = categoryBySlug(product.category);
   return (
     <main class="product-page">
@@ -30,6 +31,7 @@ function ProductPage({ product, related }) {
           <AddToCartButton product={product} />
         </div>
       </div>
+      <Reviews product={product} source={reviews} />
       <section class="related">
         <h2>{"More in " + category.name}</h2>
         <ProductGrid items={related} />
@@ -51,7 +53,7 @@ function NotFoundPage({ path, what }) {
 
 function Page({ page }) {
   if (page.kind === "listing") return <ListingPage listing={page.listing} />;
-  if (page.kind === "product") return <ProductPage product={page.product} related={page.related} />;
+  if (page.kind === "product") return <ProductPage product={page.product} related={page.related} reviews={page.reviews} />;
   return <NotFoundPage path={page.path} what={page.what} />;
 }
 

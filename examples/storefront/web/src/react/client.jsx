@@ -1,9 +1,11 @@
-// Browser entry: hydrates #app with the same page the server rendered.
+// Browser entry: hydrates #app with the same page the server rendered. The reviews are
+// computed at once here (the server streamed them in after its slow source answered), so the
+// Suspense boundary hydrates with the content the server sent.
 import "../shared/styles.css";
 import { hydrateRoot } from "react-dom/client";
 import { readState } from "../shared/cart.js";
-import { resolvePage } from "../shared/route.js";
+import { resolvePage, withReviews } from "../shared/route.js";
 import { App } from "./pages.jsx";
 
-const page = resolvePage(location.pathname + location.search, readState());
+const page = withReviews(resolvePage(location.pathname + location.search, readState()), 0);
 hydrateRoot(document.getElementById("app"), <App page={page} />);

@@ -1,11 +1,15 @@
 // Server bundle entry: defines globalThis.render(url, props) for the Hiver SSR engine.
-// build.mjs resolves react-dom/server.browser to its legacy (synchronous) half only: the
-// streaming half creates a MessageChannel when it loads, which the engine does not provide.
-import { renderToString } from "react-dom/server.browser";
-import { resolvePage, serverResult } from "../shared/route.js";
+// A product page streams (renderToReadableStream): the shell with the reviews' Suspense
+// fallback at once, the reviews when their slow source answers. Other pages are rendered
+// whole (renderToString).
+import { renderToReadableStream, renderToString } from "react-dom/server.browser";
+import { REVIEWS_DELAY_MS } from "../shared/reviews.js";
+import { resolvePage, serverResult, withReviews } from "../shared/route.js";
 import { App } from "./pages.jsx";
 
 globalThis.render = function render(url, props) {
-  const page = resolvePage(url, props);
-  return serverResult(page, renderToString(<App page={page} />));
+  const page = withReviews(resolvePage(url, props), REVIEWS_DELAY_MS);
+  if (page.kind !== "product") return serverResult(page, renderToString(<App page={page} />));
+  // Settles once the shell is ready; the stream then goes on until the boundary is done.
+  return renderToReadableStream(<App page={page} />).then((stream) => serverResult(page, stream));
 };

@@ -45,8 +45,14 @@ const BENEFITS = [
 /** Placeholder image colours, picked per product (no external image URLs). */
 const PALETTE = ["#e76f51", "#f4a261", "#e9c46a", "#2a9d8f", "#264653", "#8ab17d", "#b56576", "#6d597a"];
 
-// mulberry32: tiny, fast and identical in every JS engine (32-bit integer arithmetic only).
-function prng(seed) {
+/** The catalogue's seed: every product, and every product's reviews, derive from it. */
+export const SEED = 0x5eed;
+
+/**
+ * mulberry32: tiny, fast and identical in every JS engine (32-bit integer arithmetic only).
+ * Returns a function giving the next number in [0, 1).
+ */
+export function prng(seed) {
   let a = seed >>> 0;
   return function next() {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -57,7 +63,8 @@ function prng(seed) {
   };
 }
 
-function pick(next, list) {
+/** An element of `list` chosen by `next` (a `prng`). */
+export function pick(next, list) {
   return list[Math.floor(next() * list.length)];
 }
 
@@ -88,7 +95,7 @@ function makeProduct(id, next) {
 }
 
 function generate() {
-  const next = prng(0x5eed);
+  const next = prng(SEED);
   const products = [];
   for (let id = 1; id <= PRODUCT_COUNT; id++) products.push(makeProduct(id, next));
   return products;

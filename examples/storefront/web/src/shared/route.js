@@ -3,6 +3,7 @@
 import { categoryBySlug, productById } from "./catalog.js";
 import { escapeHtml, formatPrice } from "./format.js";
 import { readFilters, related, selectProducts } from "./listing.js";
+import { reviewSource } from "./reviews.js";
 import { locate } from "./url.js";
 
 const SHOP = "Hiver Market";
@@ -68,6 +69,16 @@ export function resolvePage(url, props) {
     page = notFound(path, "page");
   }
   page.cartCount = cartCount(props);
+  return page;
+}
+
+/**
+ * Gives a product page its review source (`page.reviews`, shared/reviews.js `reviewSource`):
+ * answering after `delayMs` on the server, at once (0) in the browser. Other pages are
+ * returned unchanged.
+ */
+export function withReviews(page, delayMs) {
+  if (page.kind === "product") page.reviews = reviewSource(page.product, delayMs);
   return page;
 }
 
