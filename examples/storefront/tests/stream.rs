@@ -8,10 +8,9 @@
 //! props (`web/expected/<fw>.json`, written and checked against node's own
 //! `renderToReadableStream` by `web/check.mjs`).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 
-use hiver::test::TestServer;
+use hiver::test::{TestResponse, TestServer, read_until};
 use serde_json::Value;
 use storefront::Config;
 
@@ -33,46 +32,6 @@ fn server(framework: &str, engine: &str) -> TestServer {
     }
 }
 
-/// A raw HTTP/1.1 GET on its own connection, so the test sees the bytes as they arrive.
-fn open(server: &TestServer, path: &str) -> TcpStream {
-    let mut socket = TcpStream::connect(server.addr()).expect("connects");
-    let request = format!("GET {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n");
-    socket.write_all(request.as_bytes()).expect("sends");
-    socket
-}
-
-/// Reads until `needle` has arrived; returns every byte read so far.
-fn read_until(socket: &mut TcpStream, needle: &str) -> Vec<u8> {
-    let mut seen = Vec::new();
-    let mut buf = [0; 4096];
-    while !String::from_utf8_lossy(&seen).contains(needle) {
-        let n = socket.read(&mut buf).expect("reads");
-        assert!(
-            n > 0,
-            "the connection closed before {needle:?}: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        seen.extend_from_slice(&buf[..n]);
-    }
-    seen
-}
-
-/// The head and the de-chunked body of a raw chunked HTTP/1.1 response.
-fn dechunk(raw: &[u8]) -> (String, String) {
-    let text = String::from_utf8(raw.to_vec()).expect("UTF-8");
-    let (head, mut rest) = text.split_once("\r\n\r\n").expect("a head");
-    let mut body = String::new();
-    loop {
-        let (size, after) = rest.split_once("\r\n").expect("a chunk size");
-        let size = usize::from_str_radix(size, 16).expect("hex");
-        if size == 0 {
-            return (head.to_ascii_lowercase(), body);
-        }
-        body.push_str(&after[..size]);
-        rest = &after[size + 2..];
-    }
-}
-
 /// What node streamed for `/product/7`, joined (`web/expected/<fw>.json`).
 fn node_html(framework: &str) -> String {
     let path = storefront::config::source_dist()
@@ -91,7 +50,7 @@ fn node_html(framework: &str) -> String {
 
 fn product_page_streams_then_is_served_whole(framework: &str, engine: &str) {
     let server = server(framework, engine);
-    let mut socket = open(&server, "/product/7");
+    let mut socket = server.open_get("/product/7");
     let first = read_until(&mut socket, FALLBACK);
     let shell = String::from_utf8_lossy(&first).to_ascii_lowercase();
     assert!(shell.starts_with("http/1.1 200 ok\r\n"), "{shell}");
@@ -105,8 +64,9 @@ fn product_page_streams_then_is_served_whole(framework: &str, engine: &str) {
 
     let mut raw = first;
     socket.read_to_end(&mut raw).expect("reads to the end");
-    let (head, body) = dechunk(&raw);
-    assert!(head.contains("x-hiver-cache: miss"), "{head}");
+    let streamed = TestResponse::parse(&raw);
+    assert_eq!(streamed.header("x-hiver-cache"), Some("miss"));
+    let body = streamed.text();
     let reviews = body.find(REVIEWS).expect("the reviews arrive");
     assert!(body.find(FALLBACK).is_some_and(|f| f < reviews));
     assert!(body.ends_with("</script></body></html>"), "{body}");

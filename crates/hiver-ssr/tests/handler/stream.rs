@@ -3,11 +3,11 @@
 //! closed early and never cached; a client that leaves cancels the render; a client that
 //! does not read holds the render thread only until the time limit.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use hiver::test::{TestClient, TestServer};
+use hiver::test::{TestClient, TestResponse, TestServer, read_until};
 use hiver::trace::TraceLayer;
 use hiver_ssr::serve::{PagePolicy, Ssr};
 use tracing::Level;
@@ -47,30 +47,6 @@ fn bundle_state(server: &TestServer) -> serde_json::Value {
     serde_json::from_str(&body[start..end]).expect("JSON")
 }
 
-/// A raw HTTP/1.1 request on its own connection, for tests that time or stop the reading.
-fn open(server: &TestServer, path: &str) -> TcpStream {
-    let mut socket = TcpStream::connect(server.addr()).expect("connects");
-    let request = format!("GET {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n");
-    socket.write_all(request.as_bytes()).expect("sends");
-    socket
-}
-
-/// Reads until `needle` has arrived; returns everything read so far.
-fn read_until(socket: &mut TcpStream, needle: &str) -> String {
-    let mut seen = Vec::new();
-    let mut buf = [0; 4096];
-    while !String::from_utf8_lossy(&seen).contains(needle) {
-        let n = socket.read(&mut buf).expect("reads");
-        assert!(
-            n > 0,
-            "the connection closed before {needle:?}: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        seen.extend_from_slice(&buf[..n]);
-    }
-    String::from_utf8_lossy(&seen).into_owned()
-}
-
 /// The React case of `fixtures/stream_expected.json`: props and node's streamed HTML.
 fn react_case() -> serde_json::Value {
     let path = fixtures().join("../stream_expected.json");
@@ -82,20 +58,9 @@ fn react_case() -> serde_json::Value {
         .expect("a React case")
 }
 
-/// The body of a raw chunked HTTP/1.1 response.
-fn dechunk(raw: &[u8]) -> String {
-    let text = String::from_utf8(raw.to_vec()).expect("UTF-8");
-    let (_, mut rest) = text.split_once("\r\n\r\n").expect("a head");
-    let mut body = String::new();
-    loop {
-        let (size, after) = rest.split_once("\r\n").expect("a chunk size");
-        let size = usize::from_str_radix(size, 16).expect("hex");
-        if size == 0 {
-            return body;
-        }
-        body.push_str(&after[..size]);
-        rest = &after[size + 2..];
-    }
+/// What a client has read so far, as text.
+fn text(raw: &[u8]) -> String {
+    String::from_utf8_lossy(raw).into_owned()
 }
 
 fn read_to_end(socket: &mut TcpStream) -> Vec<u8> {
@@ -121,8 +86,8 @@ every_engine! {
             .expect("react_stream.js loads");
         let server = TestServer::start(ssr.router());
         let started = Instant::now();
-        let mut socket = open(&server, "/product/7");
-        let shell = read_until(&mut socket, "Loading reviews");
+        let mut socket = server.open_get("/product/7");
+        let shell = text(&read_until(&mut socket, "Loading reviews"));
         let first = started.elapsed();
         assert!(!shell.contains("would order again"), "{shell}");
         let rest = String::from_utf8(read_to_end(&mut socket)).expect("UTF-8");
@@ -233,8 +198,8 @@ every_engine! {
         let ssr = ssr(e, Duration::from_secs(2));
         let server = TestServer::start(ssr.router());
         let started = Instant::now();
-        let mut socket = open(&server, "/s/slow");
-        let head = read_until(&mut socket, "</main>");
+        let mut socket = server.open_get("/s/slow");
+        let head = text(&read_until(&mut socket, "</main>"));
         let first = started.elapsed();
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
         assert!(head.contains("<title>streamed</title>") && head.contains("main-abc123.js"), "{head}");
@@ -250,15 +215,16 @@ every_engine! {
     fn waiters_on_a_streaming_miss_get_the_whole_page(e) {
         let ssr = ssr(e, Duration::from_secs(2));
         let server = TestServer::start(ssr.router());
-        let mut leader = open(&server, "/s/slow");
-        let head = read_until(&mut leader, "shell render #1");
+        let mut leader = server.open_get("/s/slow");
+        let first = read_until(&mut leader, "shell render #1");
+        let head = text(&first);
         assert!(head.contains("x-hiver-render: stream"), "{head}");
         // The page is streaming now: a second request waits for it, whole.
         let (waited, streamed) = std::thread::scope(|s| {
             let waiter = s.spawn(|| server.get("/s/slow").send());
-            let mut raw = head.into_bytes();
+            let mut raw = first;
             raw.extend(read_to_end(&mut leader));
-            (waiter.join().unwrap(), dechunk(&raw))
+            (waiter.join().unwrap(), TestResponse::parse(&raw).text())
         });
         assert_eq!(waited.header("x-hiver-cache"), Some("coalesced"));
         assert_eq!(waited.header("x-hiver-render"), None);
@@ -313,7 +279,7 @@ every_engine! {
     fn a_client_that_leaves_mid_stream_cancels_the_render(e) {
         let ssr = ssr(e, Duration::from_secs(10));
         let server = TestServer::start(ssr.router());
-        let mut socket = open(&server, "/s/ticking");
+        let mut socket = server.open_get("/s/ticking");
         read_until(&mut socket, "<main>shell</main>");
         drop(socket);
         // hiver notices the closed connection at its next write (the next tick), and the
@@ -324,8 +290,8 @@ every_engine! {
         assert_eq!(state["cancelled"], 1, "{state}");
         assert_eq!(ssr.metrics().pool.cancelled, 1);
         // Nothing was stored: the next request renders (and streams) again.
-        let mut again = open(&server, "/s/ticking");
-        let head = read_until(&mut again, "<main>shell</main>");
+        let mut again = server.open_get("/s/ticking");
+        let head = text(&read_until(&mut again, "<main>shell</main>"));
         assert!(head.contains("x-hiver-cache: miss"), "{head}");
     }
 
@@ -333,7 +299,7 @@ every_engine! {
         let limit = Duration::from_millis(1000);
         let ssr = ssr(e, limit);
         let server = TestServer::start(ssr.router());
-        let mut socket = open(&server, "/s/endless");
+        let mut socket = server.open_get("/s/endless");
         std::thread::sleep(limit + Duration::from_millis(500));
         // The render thread gave up at the limit: it serves the next render at once.
         let started = Instant::now();

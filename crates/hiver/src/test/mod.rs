@@ -43,6 +43,17 @@ mod wire;
 
 pub use server::TestServer;
 
+/// Reads from a socket (one from [`TestServer::open_get`]) until `needle` has arrived, and
+/// returns every byte read so far, head included: what a client has seen at that point.
+///
+/// # Panics
+///
+/// If the connection closes (or times out, after 10 s) before `needle` arrives; the message
+/// shows what did.
+pub fn read_until(socket: &mut std::net::TcpStream, needle: &str) -> Vec<u8> {
+    wire::read_until(socket, needle.as_bytes()).unwrap_or_else(|e| panic!("read_until: {e}"))
+}
+
 /// Sends requests to a router in-process (no socket), on a private single-thread Hiver
 /// runtime.
 ///
@@ -237,6 +248,17 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
+    /// Takes apart the raw bytes of a whole HTTP/1.1 response to a request other than
+    /// `HEAD`, as read from a socket of [`TestServer::open_get`]: the head, and the body by
+    /// `Transfer-Encoding: chunked`, `Content-Length` or the end of the connection.
+    ///
+    /// # Panics
+    ///
+    /// If the bytes are not such a response (the message says what is wrong).
+    pub fn parse(raw: &[u8]) -> TestResponse {
+        wire::parse(raw, false).unwrap_or_else(|e| panic!("TestResponse::parse: {e}"))
+    }
+
     /// The status code (compare with a `u16` directly: `assert_eq!(res.status(), 404)`).
     pub fn status(&self) -> StatusCode {
         self.status

@@ -1,12 +1,12 @@
 //! A real server on a loopback port, for socket-level tests.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use hiver_runtime::{Driver, ServerHandle};
 use http::Method;
 
-use super::{Target, TestRequest, method_shortcuts};
+use super::{Target, TestRequest, method_shortcuts, wire};
 use crate::{Router, Server};
 
 /// A real Hiver server on `127.0.0.1:<free port>` with 2 unpinned workers, shut down
@@ -82,6 +82,22 @@ impl TestServer {
 
     method_shortcuts!(get => GET, post => POST, put => PUT, delete => DELETE,
         patch => PATCH, head => HEAD, options => OPTIONS);
+
+    /// Sends `GET path` with `Connection: close` on a connection of its own and returns the
+    /// socket unread, for tests that watch a response arrive piece by piece (a streamed
+    /// page, a client that stops reading or leaves). Read it with [`read_until`] and
+    /// `Read::read_to_end`; [`TestResponse::parse`] takes the bytes apart.
+    ///
+    /// [`read_until`]: super::read_until
+    /// [`TestResponse::parse`]: super::TestResponse::parse
+    ///
+    /// # Panics
+    ///
+    /// If the server cannot be reached or the request cannot be written.
+    pub fn open_get(&self, path: &str) -> TcpStream {
+        wire::open(self.addr(), &Method::GET, path)
+            .unwrap_or_else(|e| panic!("TestServer: GET {path} failed: {e}"))
+    }
 }
 
 impl Drop for TestServer {

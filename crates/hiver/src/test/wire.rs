@@ -50,16 +50,48 @@ fn encode(
 }
 
 fn exchange(addr: SocketAddr, request: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
-    stream.set_read_timeout(Some(TIMEOUT))?;
-    stream.set_write_timeout(Some(TIMEOUT))?;
-    stream.write_all(request)?;
+    let mut stream = connect(addr, request)?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     Ok(raw)
 }
 
-fn parse(raw: &[u8], is_head: bool) -> Result<TestResponse, String> {
+/// Connects, with the read and write timeouts, and writes `request`.
+fn connect(addr: SocketAddr, request: &[u8]) -> std::io::Result<TcpStream> {
+    let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
+    stream.set_read_timeout(Some(TIMEOUT))?;
+    stream.set_write_timeout(Some(TIMEOUT))?;
+    stream.write_all(request)?;
+    Ok(stream)
+}
+
+/// Sends a bodiless request and returns the socket unread.
+pub(super) fn open(addr: SocketAddr, method: &Method, path: &str) -> std::io::Result<TcpStream> {
+    connect(addr, &encode(addr, method, path, &HeaderMap::new(), b""))
+}
+
+/// Reads until `needle` has arrived; returns every byte read so far.
+pub(super) fn read_until(socket: &mut TcpStream, needle: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut seen = Vec::new();
+    let mut buf = [0; 4096];
+    while !seen.windows(needle.len().max(1)).any(|w| w == needle) {
+        let n = socket.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the connection closed before {:?}: {}",
+                    String::from_utf8_lossy(needle),
+                    String::from_utf8_lossy(&seen)
+                ),
+            ));
+        }
+        seen.extend_from_slice(&buf[..n]);
+    }
+    Ok(seen)
+}
+
+pub(super) fn parse(raw: &[u8], is_head: bool) -> Result<TestResponse, String> {
     let mut slots = [httparse::EMPTY_HEADER; 64];
     let mut head = httparse::Response::new(&mut slots);
     let len = match head.parse(raw).map_err(|e| e.to_string())? {
