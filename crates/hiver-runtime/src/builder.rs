@@ -97,7 +97,7 @@ impl Builder {
     /// such as a database: on the 2-core VM, the TechEmpower app's `/updates?queries=20`
     /// (BENCHMARKS.md) did 1.3 to 1.4 times as many requests per CPU-second with 50 µs on
     /// io_uring, 1.7 to 2.4 times on epoll; on `/plaintext`, where nobody else's answer
-    /// is awaited, 50 µs cost requests per CPU-second and 20 µs changed nothing visible.
+    /// is awaited, it changed nothing beyond the noise, so it is off by default.
     pub fn batch_wait(mut self, wait: Duration) -> Self {
         self.batch_wait = Some(wait);
         self
