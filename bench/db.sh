@@ -24,6 +24,7 @@
 #                  (default: target/release/techempower of this checkout, built with
 #                  `cargo build --release -p techempower` when the workspace has that
 #                  package); left out, with a message, when the binary does not exist
+#   hiver-uring-waitN, hiver-epoll-waitN   the same with a batch wait of N µs
 #   actix-pg, may-minihttp-pg   built here (cargo build --release -p peer-… in bench/)
 # Every server gets PORT, WORKERS=SERVER_WORKERS, HOST=127.0.0.1 and DATABASE_URL.
 #
@@ -324,9 +325,11 @@ server_command() {
     hiver-epoll) echo "$TECHEMPOWER_BIN epoll" ;;
     hiver-uring-nowait) echo "$TECHEMPOWER_BIN uring 0" ;;
     hiver-epoll-nowait) echo "$TECHEMPOWER_BIN epoll 0" ;;
+    hiver-uring-wait[0-9]*) echo "$TECHEMPOWER_BIN uring ${1#hiver-uring-wait}" ;;
+    hiver-epoll-wait[0-9]*) echo "$TECHEMPOWER_BIN epoll ${1#hiver-epoll-wait}" ;;
     actix-pg) echo "$BENCH_TARGET/release/peer-actix-pg -" ;;
     may-minihttp-pg) echo "$BENCH_TARGET/release/peer-may-minihttp-pg -" ;;
-    *) die "unknown server '$1' (known: hiver hiver-uring hiver-uring-nowait hiver-epoll hiver-epoll-nowait actix-pg may-minihttp-pg)" ;;
+    *) die "unknown server '$1' (known: hiver hiver-uring hiver-uring-nowait hiver-uring-waitN hiver-epoll hiver-epoll-nowait hiver-epoll-waitN actix-pg may-minihttp-pg)" ;;
   esac
 }
 

@@ -92,7 +92,8 @@ impl Builder {
     ///
     /// io_uring: the kernel's minimum wait; implies SINGLE_ISSUER + DEFER_TASKRUN, and
     /// applied only where the kernel has the minimum wait (Linux 6.12) and deferred task
-    /// work. epoll: a wait that ends early sleeps out the rest (`nanosleep`) and takes what
+    /// work, and only while completions trickle in (fewer than 1.5 per plain wait on
+    /// average): where each wake-up already finds several, waiting only delays them. epoll: a wait that ends early sleeps out the rest (`nanosleep`) and takes what
     /// arrived with one more `epoll_wait`. It pays where workers wait on another server,
     /// such as a database: on the 2-core VM, the TechEmpower app's `/updates?queries=20`
     /// (BENCHMARKS.md) did 1.3 to 1.4 times as many requests per CPU-second with 50 µs on

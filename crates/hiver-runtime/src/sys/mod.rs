@@ -6,6 +6,7 @@
 #![allow(unsafe_code)]
 
 pub(crate) mod epoll;
+mod pacer;
 pub(crate) mod uring;
 
 use std::{

@@ -43,7 +43,7 @@ use io_uring::{
     types::{BufRingEntry, CancelBuilder, Fd, SubmitArgs, Timespec},
 };
 
-use super::Notifier;
+use super::{Notifier, pacer::Pacer};
 use crate::{
     driver::DriverConfig,
     slab::{Key, Slab},
@@ -103,6 +103,8 @@ pub(crate) struct Uring {
     woken: RefCell<Vec<Waker>>,
     /// `DriverConfig::batch_wait` in µs, or 0 where it is off or the ring cannot do it.
     batch_wait_us: u32,
+    /// Whether a wait uses the batch wait (see `pacer`).
+    pacer: Pacer,
 }
 
 enum Source {
@@ -240,6 +242,7 @@ impl Uring {
             cqes: RefCell::new(Vec::with_capacity(256)),
             woken: RefCell::new(Vec::new()),
             batch_wait_us,
+            pacer: Pacer::new(),
         };
         uring.arm_notify();
         Ok(uring)
@@ -634,11 +637,14 @@ impl Uring {
     /// One loop turn: submit what is queued; with a non-zero timeout wait for at least one
     /// completion (or the timeout); then handle every completion.
     ///
-    /// With a batch wait, a wait that sees a completion within the batch wait of its start
-    /// lasts the whole batch wait (or until `BATCH_WAKE` completions are ready), so the
-    /// completions that arrive meanwhile are handled in the same turn; one that sees none
-    /// ends at the first completion after it, as without.
+    /// With a batch wait, while the pacer sees completions trickle in, a wait that sees a
+    /// completion within the batch wait of its start lasts the whole batch wait (or until
+    /// `BATCH_WAKE` completions are ready), so the completions that arrive meanwhile are
+    /// handled in the same turn; one that sees none ends at the first completion after it,
+    /// as without.
     pub fn turn(&self, timeout: Option<Duration>) {
+        // Whether this turn blocks, and if so whether with the batch wait.
+        let mut blocked = None;
         {
             let ring = self.ring.borrow();
             let submitter = ring.submitter();
@@ -649,15 +655,25 @@ impl Uring {
                 Some(d) if d.is_zero() => submitter.submit(),
                 // The kernel ends a batch wait without a longer overall timeout at the batch
                 // wait, completions or not; an idle worker would wake every few µs.
-                _ if !batch.is_zero() && timeout.is_none_or(|d| d > batch) => {
+                _ if !batch.is_zero()
+                    && timeout.is_none_or(|d| d > batch)
+                    && self.pacer.batch() =>
+                {
+                    blocked = Some(true);
                     let ts = timespec(timeout.unwrap_or(IDLE_WAIT));
                     let args = SubmitArgs::new()
                         .timespec(&ts)
                         .min_wait_usec(self.batch_wait_us);
                     submitter.submit_with_args(BATCH_WAKE, &args)
                 }
-                Some(d) => submitter.submit_with_args(1, &SubmitArgs::new().timespec(&timespec(d))),
-                None => submitter.submit_and_wait(1),
+                Some(d) => {
+                    blocked = Some(false);
+                    submitter.submit_with_args(1, &SubmitArgs::new().timespec(&timespec(d)))
+                }
+                None => {
+                    blocked = Some(false);
+                    submitter.submit_and_wait(1)
+                }
             };
             match res {
                 Ok(_) => {}
@@ -669,10 +685,16 @@ impl Uring {
                 Err(e) => tracing::error!(error = %e, "io_uring_enter failed"),
             }
         }
-        self.reap();
+        let handled = self.reap();
+        if let Some(batched) = blocked
+            && self.batch_wait_us > 0
+        {
+            self.pacer.record(batched, handled);
+        }
     }
 
-    fn reap(&self) {
+    /// Handles every completion in the queue; returns how many there were.
+    fn reap(&self) -> usize {
         let mut cqes = mem::take(&mut *self.cqes.borrow_mut());
         {
             let mut ring = self.ring.borrow_mut();
@@ -685,10 +707,12 @@ impl Uring {
         for &(user_data, res, flags) in &cqes {
             self.complete(user_data, res, flags, &mut woken);
         }
+        let handled = cqes.len();
         cqes.clear();
         *self.cqes.borrow_mut() = cqes;
         woken.drain(..).for_each(Waker::wake);
         *self.woken.borrow_mut() = woken;
+        handled
     }
 
     fn complete(&self, user_data: u64, res: i32, flags: u32, woken: &mut Vec<Waker>) {
