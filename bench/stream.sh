@@ -222,8 +222,9 @@ measure_server() {
   stop_server
 }
 
+# The version of crate $1 in the workspace's Cargo.lock.
 lock_version() {
-  awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/[" ]|version=/, ""); print $0; exit }' "$ROOT_DIR/Cargo.lock"
+  awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/[^0-9.]/, ""); print; exit }' "$ROOT_DIR/Cargo.lock"
 }
 
 # The V8 version inside the v8 crate's library, from the crate's own sources.

@@ -10,11 +10,20 @@
 //
 // Usage: PORT=39200 WORKERS=2 FRAMEWORK=preact [DIST=…] deno run --no-prompt --no-config \
 //          --allow-net=127.0.0.1 --allow-read --allow-env --allow-run bench/ssr/deno-server.mjs
-// (the workers get the same permissions less --allow-run). Listens on 127.0.0.1 only.
+// (the workers get WORKER_FLAGS). Listens on 127.0.0.1 only.
 // SIGTERM or SIGINT to the primary stops the workers and it.
 import { bodyStream, pageRenderer, settings, streamingPageRenderer } from "./page.mjs";
 
-const WORKER_FLAGS = ["--no-prompt", "--no-config", "--allow-net=127.0.0.1", "--allow-read", "--allow-env"];
+// The workers' permissions: the primary's less --allow-run, plus --unstable-net, which
+// Deno.serve's `reusePort` needs.
+const WORKER_FLAGS = [
+  "--no-prompt",
+  "--no-config",
+  "--unstable-net",
+  "--allow-net=127.0.0.1",
+  "--allow-read",
+  "--allow-env",
+];
 
 const { port, workers, framework, dist } = settings(39200);
 
