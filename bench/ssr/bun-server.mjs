@@ -1,12 +1,15 @@
-// The Bun peer of bench/ssr.sh: `Bun.serve` rendering the storefront's dist/<fw>/server.js on
-// every request through ./page.mjs (the same bundle loading, props and document as
-// node-server.mjs), one process per core: the primary spawns WORKERS copies of this script,
-// each listening on the same port with `reusePort` (SO_REUSEPORT, the kernel spreads the
-// connections, as it does for Hiver's workers).
+// The Bun peer of bench/ssr.sh and bench/stream.sh: `Bun.serve` rendering the storefront's
+// dist/<fw>/server.js on every request through ./page.mjs (the same bundle loading, props and
+// document as node-server.mjs), one process per core: the primary spawns WORKERS copies of
+// this script, each listening on the same port with `reusePort` (SO_REUSEPORT, the kernel
+// spreads the connections, as it does for Hiver's workers). A product page (`/product/…`)
+// streams: the bundle on Bun's own streams and timers (page.mjs streamingPageRenderer,
+// loaded on the first such request), answered with a ReadableStream body that Bun sends
+// chunk by chunk as the render produces it. Every other page is rendered whole.
 //
 // Usage: PORT=39200 WORKERS=2 FRAMEWORK=preact [DIST=…] bun bench/ssr/bun-server.mjs
 // Listens on 127.0.0.1 only. SIGTERM or SIGINT to the primary stops the workers and it.
-import { pageRenderer, settings } from "./page.mjs";
+import { bodyStream, pageRenderer, settings, streamingPageRenderer } from "./page.mjs";
 
 const { port, workers, framework, dist } = settings(39200);
 
@@ -39,8 +42,27 @@ function primary() {
   process.on("SIGINT", () => stop(0));
 }
 
+// A product page: status and headers once the render has its shell, then a body that
+// streams the document's chunks.
+async function streamPage(render, req, target) {
+  let page;
+  try {
+    page = await render(target);
+  } catch (error) {
+    console.error(`render ${target.pathname} failed: ${error?.stack ?? error}`);
+    return new Response("render failed", { status: 500, headers: { "content-type": "text/plain" } });
+  }
+  if (req.method === "HEAD") await page.chunks.return();
+  return new Response(req.method === "HEAD" ? null : bodyStream(page.chunks), {
+    status: page.status,
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "private, no-store" },
+  });
+}
+
 function worker() {
   const render = pageRenderer(dist, framework);
+  // Loaded on the first product page, so bench/ssr.sh's idle RSS is that of `render` alone.
+  let streamRender = null;
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port,
@@ -53,6 +75,10 @@ function worker() {
         });
       }
       const target = new URL(req.url);
+      if (target.pathname.startsWith("/product/")) {
+        streamRender ??= streamingPageRenderer(dist, framework);
+        return streamPage(streamRender, req, target);
+      }
       let page;
       try {
         page = render(target);

@@ -1,12 +1,18 @@
-// The storefront page as bench/ssr's JS peers (node-server.mjs, bun-server.mjs) render it:
-// the bundle loaded the way examples/storefront/web/check.mjs does, props built the way the
-// storefront builds them, and the document assembled the way hiver-ssr's template does, so
-// every server in bench/ssr.sh answers `/` with the same bytes.
+// The storefront page as bench/ssr's JS peers (node-server.mjs, bun-server.mjs,
+// deno-server.mjs) render it: the bundle loaded the way examples/storefront/web/check.mjs
+// does, props built the way the storefront builds them, and the document assembled the way
+// hiver-ssr's template does, so every server in bench/ssr.sh answers `/` with the same bytes
+// and every server in bench/stream.sh streams `/product/{id}` with the same bytes.
 //
-// The bundle runs as a classic script in a fresh `vm` context whose only globals are
-// hiver-ssr's engine prelude (the same file the Rust side evaluates). Nothing is cached.
+// `pageRenderer` (bench/ssr.sh): the bundle runs as a classic script in a fresh `vm` context
+// whose only globals are hiver-ssr's engine prelude (the same file the Rust side evaluates),
+// and the page is rendered whole. `streamingPageRenderer` (bench/stream.sh): the bundle runs
+// in a `vm` context given the runtime's own ReadableStream, TextEncoder, timers and
+// MessageChannel (as check.mjs's renderWithNode), so a product page streams the way node,
+// Bun or Deno stream `renderToReadableStream`. Nothing is cached.
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 
@@ -66,32 +72,136 @@ function stateJson(props) {
   return JSON.stringify({ cart: props.cart, path: props.path, query });
 }
 
+// The fixed pieces of hiver-ssr's document around the render's head and HTML.
+function documentParts(dist, framework) {
+  return {
+    start:
+      '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
+      '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    beforeHtml: `${assetTags(dist, framework)}</head><body><div id="app">`,
+    beforeState: '</div><script id="__HIVER_STATE__" type="application/json">',
+    end: "</script></body></html>",
+  };
+}
+
+// The props the storefront builds for `target` and the URL the render gets.
+function request(target) {
+  const query = {};
+  for (const name of LISTING_QUERY) {
+    const value = target.searchParams.get(name);
+    if (value !== null) query[name] = value;
+  }
+  const props = { path: target.pathname, query, cart: { count: 0 } };
+  const search = new URLSearchParams(query).toString();
+  const url = search ? `${target.pathname}?${search}` : target.pathname;
+  return { props, url };
+}
+
 /// Loads the bundle of `dist` (a storefront web build) and returns
 /// `render(target: URL) -> { status, body }`, which throws when the render does.
 export function pageRenderer(dist, framework) {
   const api = engine(dist);
-  const start =
-    '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width, initial-scale=1">';
-  const beforeHtml = `${assetTags(dist, framework)}</head><body><div id="app">`;
-  const beforeState = '</div><script id="__HIVER_STATE__" type="application/json">';
-  const end = "</script></body></html>";
+  const { start, beforeHtml, beforeState, end } = documentParts(dist, framework);
   return (target) => {
-    const query = {};
-    for (const name of LISTING_QUERY) {
-      const value = target.searchParams.get(name);
-      if (value !== null) query[name] = value;
-    }
-    const props = { path: target.pathname, query, cart: { count: 0 } };
-    const search = new URLSearchParams(query).toString();
-    const url = search ? `${target.pathname}?${search}` : target.pathname;
+    const { props, url } = request(target);
     const [html, head, status] = api.finish(api.render(url, JSON.stringify(props)));
     const body = start + head + beforeHtml + html + beforeState + escapeState(stateJson(props)) + end;
     return { status, body };
   };
 }
 
-/// The settings both servers take from the environment, checked.
+// The bundle in a `vm` context with the runtime's own streams, encoders, timers and
+// MessageChannel (what React's browser server build schedules its work with): the context
+// web/check.mjs's renderWithNode checks against the engine's. Returns `render`.
+function nativeRender(dist) {
+  const context = vm.createContext({
+    ReadableStream,
+    TextEncoder,
+    TextDecoder,
+    setTimeout,
+    clearTimeout,
+    queueMicrotask,
+    MessageChannel,
+    console,
+    process: { env: { NODE_ENV: "production" } },
+  });
+  const file = path.join(dist, "server.js");
+  new vm.Script(readFileSync(file, "utf8"), { filename: file }).runInContext(context);
+  if (typeof context.render !== "function") throw new Error(`${file} defines no render function`);
+  return context.render;
+}
+
+const encoder = new TextEncoder();
+
+// A chunk of the render as bytes of this realm: strings are encoded; byte chunks (made in
+// the bundle's context, a realm of their own) are copied, so every runtime's HTTP side
+// takes them as its own Uint8Array.
+function ownBytes(chunk) {
+  if (typeof chunk === "string") return encoder.encode(chunk);
+  const bytes = new Uint8Array(chunk.byteLength);
+  bytes.set(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  return bytes;
+}
+
+// The document as it goes out: the opening, each chunk of `html` (a ReadableStream, or a
+// string for a page rendered whole) as the render produces it, then the closing. A consumer
+// that stops early (`return()`, as `for await` does on break) cancels the stream.
+async function* documentChunks(opening, html, closing) {
+  yield encoder.encode(opening);
+  if (typeof html === "string") {
+    yield encoder.encode(html);
+  } else {
+    const reader = html.getReader();
+    let done = false;
+    try {
+      for (;;) {
+        const next = await reader.read();
+        if (next.done) break;
+        const bytes = ownBytes(next.value);
+        if (bytes.byteLength > 0) yield bytes;
+      }
+      done = true;
+    } finally {
+      if (!done) reader.cancel().catch(() => {});
+    }
+  }
+  yield encoder.encode(closing);
+}
+
+/// Loads the bundle of `dist` on the runtime's own streams and timers and returns
+/// `async render(target: URL) -> { status, chunks }`: `chunks` is an async iterator of
+/// Uint8Array (the document's opening with the head, the page's HTML as it streams, the
+/// closing with the hydration state), joined the same bytes as Hiver streams. It rejects
+/// when the render fails before its first byte.
+export function streamingPageRenderer(dist, framework) {
+  const render = nativeRender(dist);
+  const { start, beforeHtml, beforeState, end } = documentParts(dist, framework);
+  return async (target) => {
+    const { props, url } = request(target);
+    // A copy: the bundle's context must not share objects with the server's.
+    const result = await render(url, JSON.parse(JSON.stringify(props)));
+    const opening = start + result.head + beforeHtml;
+    const closing = beforeState + escapeState(stateJson(props)) + end;
+    return { status: result.status, chunks: documentChunks(opening, result.html, closing) };
+  };
+}
+
+/// The response body of a streamed page for `Bun.serve` and `Deno.serve`: a ReadableStream
+/// of `chunks` that asks for the next chunk only when the server took the previous one.
+export function bodyStream(chunks) {
+  return new ReadableStream({
+    async pull(controller) {
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel() {
+      await chunks.return();
+    },
+  });
+}
+
+/// The settings every server takes from the environment, checked.
 export function settings(defaultPort) {
   const port = Number(process.env.PORT ?? defaultPort);
   const workers = Number(process.env.WORKERS ?? 2);
