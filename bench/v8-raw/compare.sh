@@ -6,8 +6,14 @@
 #
 # Usage: bash bench/v8-raw/compare.sh     (RUSTY_V8_ARCHIVE as for any V8 build; see README)
 #
+# The loops include `pool`: the same render through hiver-ssr's RenderPool with one render
+# thread (crates/hiver-ssr/examples/pool_loop.rs, built here with `--features v8`), the
+# caller's thread and the render thread pinned to the same core; against `v8-hiver` (the raw
+# loop with the pool's heap settings) it is what the pool costs.
+#
 # Environment (optional): ROUNDS=5 N=1500 WARMUP=500 LOADS=9 CPU=1
 #   BUNDLE=path (default: the storefront's React server bundle)  PROPS, URL as v8-raw takes them
+#   FRESH=0    only the render loops, not the fresh-context part
 set -euo pipefail
 export LC_ALL=C
 
@@ -24,6 +30,8 @@ ensure_v8_archive
 
 (cd "$HERE" && cargo build --release --quiet)
 RAW=${CARGO_TARGET_DIR:-$HERE/target}/release/v8-raw
+(cd "$ROOT_DIR" && cargo build --release --quiet -p hiver-ssr --features v8 --example pool_loop)
+POOL=${CARGO_TARGET_DIR:-$ROOT_DIR/target}/release/examples/pool_loop
 export N WARMUP
 
 # name | command (run under `env`, pinned to CPU)
@@ -33,6 +41,7 @@ LOOPS=(
   "v8-system|HEAP=system $RAW"
   "v8-heap_limits_4_64|HEAP=4,64 $RAW"
   "v8-hiver|HEAP=4,64 YOUNG_MB=48 $RAW"
+  "pool|$POOL"
 )
 STARTS=(
   "compile|START=compile $RAW"
@@ -53,6 +62,7 @@ for round in $(seq "$ROUNDS"); do
     RATE[$name]+="$(sed -n 's/.*renders\/s=\([0-9.]*\).*/\1/p' <<<"$line") "
   done
 done
+[[ ${FRESH:-1} == 0 ]] && STARTS=()
 for round in $(seq "$ROUNDS"); do
   for entry in "${STARTS[@]}"; do
     name=${entry%%|*}
