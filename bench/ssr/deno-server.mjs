@@ -12,7 +12,7 @@
 //          --allow-net=127.0.0.1 --allow-read --allow-env --allow-run bench/ssr/deno-server.mjs
 // (the workers get WORKER_FLAGS). Listens on 127.0.0.1 only.
 // SIGTERM or SIGINT to the primary stops the workers and it.
-import { bodyStream, pageRenderer, settings, streamingPageRenderer } from "./page.mjs";
+import { fetchHandler, settings } from "./page.mjs";
 
 // The workers' permissions: the primary's less --allow-run, plus --unstable-net, which
 // Deno.serve's `reusePort` needs.
@@ -66,52 +66,10 @@ function primary() {
   Deno.addSignalListener("SIGINT", () => stop(0));
 }
 
-// A product page: status and headers once the render has its shell, then a body that
-// streams the document's chunks.
-async function streamPage(render, req, target) {
-  let page;
-  try {
-    page = await render(target);
-  } catch (error) {
-    console.error(`render ${target.pathname} failed: ${error?.stack ?? error}`);
-    return new Response("render failed", { status: 500, headers: { "content-type": "text/plain" } });
-  }
-  if (req.method === "HEAD") await page.chunks.return();
-  return new Response(req.method === "HEAD" ? null : bodyStream(page.chunks), {
-    status: page.status,
-    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "private, no-store" },
-  });
-}
-
 function worker() {
-  const render = pageRenderer(dist, framework);
-  let streamRender = null;
   const server = Deno.serve(
     { hostname: "127.0.0.1", port, reusePort: true, onListen() {} },
-    (req) => {
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        return new Response("method not allowed", {
-          status: 405,
-          headers: { "content-type": "text/plain", allow: "GET, HEAD" },
-        });
-      }
-      const target = new URL(req.url);
-      if (target.pathname.startsWith("/product/")) {
-        streamRender ??= streamingPageRenderer(dist, framework);
-        return streamPage(streamRender, req, target);
-      }
-      let page;
-      try {
-        page = render(target);
-      } catch (error) {
-        console.error(`render ${target.pathname} failed: ${error?.stack ?? error}`);
-        return new Response("render failed", { status: 500, headers: { "content-type": "text/plain" } });
-      }
-      return new Response(req.method === "HEAD" ? null : page.body, {
-        status: page.status,
-        headers: { "content-type": "text/html; charset=utf-8", "cache-control": "private, no-store" },
-      });
-    },
+    fetchHandler(dist, framework),
   );
   const stop = () => server.shutdown().finally(() => Deno.exit(0));
   Deno.addSignalListener("SIGTERM", stop);

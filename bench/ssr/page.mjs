@@ -211,3 +211,53 @@ export function settings(defaultPort) {
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`bad WORKERS ${process.env.WORKERS}`);
   return { port, workers, framework, dist };
 }
+
+// A product page: status and headers once the render has its shell, then a body that
+// streams the document's chunks.
+async function streamPage(render, req, target) {
+  let page;
+  try {
+    page = await render(target);
+  } catch (error) {
+    console.error(`render ${target.pathname} failed: ${error?.stack ?? error}`);
+    return new Response("render failed", { status: 500, headers: { "content-type": "text/plain" } });
+  }
+  if (req.method === "HEAD") await page.chunks.return();
+  return new Response(req.method === "HEAD" ? null : bodyStream(page.chunks), {
+    status: page.status,
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "private, no-store" },
+  });
+}
+
+/// The Web `fetch` handler of the Bun and Deno peers (`Request` in, `Response` out): GET and
+/// HEAD only; a product page (`/product/…`) streams through `streamingPageRenderer`, loaded on
+/// the first such request so bench/ssr.sh's idle RSS is that of `pageRenderer` alone; every
+/// other page is rendered whole.
+export function fetchHandler(dist, framework) {
+  const render = pageRenderer(dist, framework);
+  let streamRender = null;
+  return (req) => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return new Response("method not allowed", {
+        status: 405,
+        headers: { "content-type": "text/plain", allow: "GET, HEAD" },
+      });
+    }
+    const target = new URL(req.url);
+    if (target.pathname.startsWith("/product/")) {
+      streamRender ??= streamingPageRenderer(dist, framework);
+      return streamPage(streamRender, req, target);
+    }
+    let page;
+    try {
+      page = render(target);
+    } catch (error) {
+      console.error(`render ${target.pathname} failed: ${error?.stack ?? error}`);
+      return new Response("render failed", { status: 500, headers: { "content-type": "text/plain" } });
+    }
+    return new Response(req.method === "HEAD" ? null : page.body, {
+      status: page.status,
+      headers: { "content-type": "text/html; charset=utf-8", "cache-control": "private, no-store" },
+    });
+  };
+}
