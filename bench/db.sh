@@ -345,15 +345,7 @@ start_server() {
   [[ -z $wait ]] || cmd+=(HIVER_BATCH_WAIT_US="$wait")
   "${cmd[@]}" "$bin" >"$WORK_DIR/$name.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 3000); do
-    answers "$port" && return 0
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-      tail -n 20 "$WORK_DIR/$name.log" >&2
-      die "$name exited before answering"
-    fi
-    sleep 0.01
-  done
-  die "$name did not answer GET /db within 30 s"
+  await_server "$port" "$WORK_DIR/$name.log" "$name (GET /db)"
 }
 
 # Checks a running server's answers (see the top of this file); dies on a difference.

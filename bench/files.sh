@@ -147,18 +147,8 @@ start_server() {
   esac
   "${cmd[@]}" >"$WORK_DIR/$name.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 3000); do
-    if answers "$port"; then
-      mapfile -t server_children < <(pgrep -P "$server_pid" || true)
-      return 0
-    fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-      tail -n 20 "$WORK_DIR/$name.log" >&2
-      die "$name exited before answering"
-    fi
-    sleep 0.01
-  done
-  die "$name did not answer within 30 s"
+  await_server "$port" "$WORK_DIR/$name.log" "$name"
+  mapfile -t server_children < <(pgrep -P "$server_pid" || true)
 }
 
 

@@ -113,6 +113,22 @@ wrk_summary() {
     }' "$1"
 }
 
+# Waits up to 30 s for the server just started in the background ($server_pid) to answer, as
+# the calling script's own `answers PORT` decides. Dies with the end of LOG if the server
+# exits first, or if it never answers.
+await_server() {
+  local port=$1 log=$2 label=$3
+  for _ in $(seq 3000); do
+    answers "$port" && return 0
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      tail -n 20 "$log" >&2
+      die "$label exited before answering"
+    fi
+    sleep 0.01
+  done
+  die "$label did not answer within 30 s"
+}
+
 # Installs an npm package that carries a runtime's binary (so npm needs no other download)
 # under bench/target/tools/NAME, once, pinned, and prints the binary's path.
 #   $1 name  $2 package  $3 version  $4 the binary, relative to the package

@@ -166,18 +166,8 @@ start_server() {
   if answers "$port"; then die "something already answers on 127.0.0.1:$port"; fi
   "${cmd[@]}" >"$WORK_DIR/$name-$fw.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 3000); do
-    if answers "$port"; then
-      mapfile -t server_children < <(pgrep -P "$server_pid" || true)
-      return 0
-    fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-      tail -n 20 "$WORK_DIR/$name-$fw.log" >&2
-      die "$name ($fw) exited before answering"
-    fi
-    sleep 0.01
-  done
-  die "$name ($fw) did not answer within 30 s"
+  await_server "$port" "$WORK_DIR/$name-$fw.log" "$name ($fw)"
+  mapfile -t server_children < <(pgrep -P "$server_pid" || true)
 }
 
 # Runs the measuring client in the background (so Ctrl-C reaches the traps at once) with
