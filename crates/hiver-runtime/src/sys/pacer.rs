@@ -4,8 +4,8 @@
 //! handler's database answers arriving one by one: on `/queries?queries=20` about 1.1
 //! completions per wake-up without it, 9 to 12 wake-ups per request). Where wake-ups already
 //! find several completions (`/db`, `/fortunes` at 64 connections: 4 to 6), waiting longer
-//! folds nothing more in and only delays the answers; measured, it cost 8–15 % of the
-//! requests per CPU-second there (BENCHMARKS.md, "Database"). So the driver keeps a moving
+//! folds nothing more in and only delays the answers; measured, it cost 3–12 % of the
+//! requests per CPU-second there (BENCHMARKS.md, "Paced batch wait on io_uring"). So the driver keeps a moving
 //! average of the completions its plain waits handle and uses the batch wait for the next
 //! [`HOLD`] waits whenever that average falls below [`TRICKLE`], then looks again with one
 //! plain wait.
