@@ -16,6 +16,18 @@ const PROPS = process.env.PROPS ?? '{"path":"/","query":{},"cart":{"count":0}}';
 const N = Number(process.env.N ?? 3000);
 const WARMUP = Number(process.env.WARMUP ?? 1000);
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
+// What a server does with the page before it can send it, and what bench/v8-raw does (it
+// reads the HTML back as UTF-8): ENCODE=buffer (Buffer.from), textencoder, or none (the
+// string is left as the renderer built it). The default is how each runtime's own server
+// would encode it: Buffer.from on node and Bun, TextEncoder on Deno.
+const ENCODE = process.env.ENCODE ?? (globalThis.Deno ? "textencoder" : "buffer");
+const encoder = new TextEncoder();
+const encode = {
+  buffer: (html) => Buffer.from(html, "utf8"),
+  textencoder: (html) => encoder.encode(html),
+  none: (html) => html,
+}[ENCODE];
+if (!encode) throw new Error(`ENCODE=${ENCODE}: want buffer, textencoder or none`);
 
 function load() {
   const log = (level, message) => level >= 3 && console.error(`bundle: ${message}`);
@@ -34,11 +46,15 @@ function load() {
 
 const api = load();
 let html = "";
+let bytes = 0;
 for (let i = 0; i < WARMUP; i++) html = api.finish(api.render(URL_, PROPS))[0];
 for (let r = 0; r < ROUNDS; r++) {
   const t = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) html = api.finish(api.render(URL_, PROPS))[0];
+  for (let i = 0; i < N; i++) {
+    html = api.finish(api.render(URL_, PROPS))[0];
+    bytes = encode(html).length;
+  }
   const secs = Number(process.hrtime.bigint() - t) / 1e9;
-  process.stdout.write(`node-raw renders/s=${(N / secs).toFixed(1)} ms/render=${((secs * 1e3) / N).toFixed(4)} html_bytes=${Buffer.byteLength(html)}\n`);
+  process.stdout.write(`node-raw renders/s=${(N / secs).toFixed(1)} ms/render=${((secs * 1e3) / N).toFixed(4)} html_bytes=${Buffer.byteLength(html)} encode=${ENCODE} encoded_bytes=${bytes}\n`);
 }
 if (process.env.OUT) writeFileSync(process.env.OUT, html);

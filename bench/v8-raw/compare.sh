@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# Side-by-side raw render loops on one pinned core (issue 6's "first measurement to explain"):
-# node running the bundle (bench/ssr/node-raw.mjs) against bench/v8-raw with several
-# CreateParams, alternating A B C … for ROUNDS rounds; then fresh-context start-up with and
-# without V8's code cache and a startup snapshot. Prints every line and the medians.
+# Side-by-side raw render loops on one pinned core: node 20, node 24, Deno and Bun running the
+# bundle (bench/ssr/node-raw.mjs) against bench/v8-raw with several CreateParams, alternating
+# A B C … for ROUNDS rounds; then fresh-context start-up with and without V8's code cache and
+# a startup snapshot. Prints every line and the medians.
+#
+# Every loop does the same job per render: render the page and turn the HTML into UTF-8
+# bytes, as a server must before it sends them (v8-raw reads the string back into Rust;
+# node-raw.mjs encodes it with Buffer.from on node and Bun, TextEncoder on Deno). Leaving
+# the string unencoded made node 24 and Deno 25-40 % faster on this page (whose HTML is a
+# two-byte string built as a rope of thousands of pieces: it has ★ and – in it), Bun not.
+# The JS runtimes load the bundle into their main context (`node`: into a vm context behind
+# hiver-ssr's prelude, as bench/ssr.sh's vm rows do; `bun-vm` likewise, as Bun renders
+# faster so).
 #
 # Usage: bash bench/v8-raw/compare.sh     (RUSTY_V8_ARCHIVE as for any V8 build; see README)
 #
@@ -26,7 +35,12 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT_DIR=$(cd "$HERE/../.." && pwd)
 LOG_TAG=v8-raw
 source "$ROOT_DIR/bench/lib.sh"
+BENCH_DIR=$ROOT_DIR/bench
 ensure_v8_archive
+NODE24=$(ensure_node24)
+DENO=$(ensure_deno)
+BUN=$(ensure_bun)
+NODE_RAW=$ROOT_DIR/bench/ssr/node-raw.mjs
 
 (cd "$HERE" && cargo build --release --quiet)
 RAW=${CARGO_TARGET_DIR:-$HERE/target}/release/v8-raw
@@ -36,7 +50,12 @@ export N WARMUP
 
 # name | command (run under `env`, pinned to CPU)
 LOOPS=(
-  "node|node $ROOT_DIR/bench/ssr/node-raw.mjs"
+  "node|node $NODE_RAW"
+  "node-main|CONTEXT=main node $NODE_RAW"
+  "node24|CONTEXT=main $NODE24 $NODE_RAW"
+  "deno|CONTEXT=main DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 $DENO run --no-prompt --no-config --allow-read --allow-env $NODE_RAW"
+  "bun|CONTEXT=main $BUN $NODE_RAW"
+  "bun-vm|$BUN $NODE_RAW"
   "v8-default|$RAW"
   "v8-system|HEAP=system $RAW"
   "v8-heap_limits_4_64|HEAP=4,64 $RAW"
@@ -53,7 +72,7 @@ STARTS=(
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A RATE LOAD FIRST
-echo "node $(node --version); v8 crate $(grep -m1 -A1 'name = "v8"' "$HERE/Cargo.lock" | sed -n 's/version = //p' | tr -d '"'); $N renders after $WARMUP, $ROUNDS rounds, CPU $CPU"
+echo "node $(node --version), node $("$NODE24" --version), $("$DENO" --version | head -n 2 | paste -sd' '), bun $("$BUN" --version); v8 crate $(grep -m1 -A1 'name = "v8"' "$HERE/Cargo.lock" | sed -n 's/version = //p' | tr -d '"'); $N renders after $WARMUP, $ROUNDS rounds, CPU $CPU"
 for round in $(seq "$ROUNDS"); do
   for entry in "${LOOPS[@]}"; do
     name=${entry%%|*}
@@ -73,14 +92,19 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-node_rate=$(tr ' ' '\n' <<<"${RATE[node]}" | grep . | median)
+# The best JS runtime's median, which every loop is divided by.
+best=0 best_name=""
+for name in node node-main node24 deno bun bun-vm; do
+  rate=$(tr ' ' '\n' <<<"${RATE[$name]}" | grep . | median)
+  if [[ -n $rate ]] && (($(echo "$rate > $best" | bc -l))); then best=$rate best_name=$name; fi
+done
 echo
-echo "| loop | renders/s (median) | ÷ node |"
+echo "| loop | renders/s (median) | ÷ best runtime ($best_name) |"
 echo "|---|---:|---:|"
 for entry in "${LOOPS[@]}"; do
   name=${entry%%|*}
   rate=$(tr ' ' '\n' <<<"${RATE[$name]}" | grep . | median)
-  printf '| %s | %s | %.2f |\n' "$name" "$rate" "$(echo "$rate / $node_rate" | bc -l)"
+  printf '| %s | %s | %.2f |\n' "$name" "$rate" "$(echo "${rate:-0} / $best" | bc -l)"
 done
 echo
 echo "| fresh context | load ms (median) | first render ms (median) |"
