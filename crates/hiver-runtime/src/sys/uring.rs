@@ -12,7 +12,8 @@
 //!   accepted connections wait untaken (a worker at its connection limit), so that later
 //!   ones wait in the kernel's backlog as on epoll.
 //! - Sends are `IORING_OP_SENDMSG` (with `MSG_NOSIGNAL`) of the caller's `Bytes` as they
-//!   are (no copy); their memory is owned by the operation until its completion.
+//!   are (no copy), or `IORING_OP_SEND` when there is one; their memory is owned by the
+//!   operation until its completion.
 //! - File reads (`crate::fs::read_at`) are `IORING_OP_READ` into the spare room of the
 //!   caller's buffer; the operation owns the buffer and the file until its completion.
 //! - Everything queued during a loop turn is submitted by the one `io_uring_enter` that
@@ -491,18 +492,35 @@ impl Uring {
 
     /// Starts sending `payload.pieces` (the first `MAX_IOVECS` of them).
     pub fn submit_send(&self, fd: RawFd, mut payload: Box<SendPayload>) -> Key {
-        payload.prepare();
-        let msg: *const libc::msghdr = &payload.msg;
+        // One piece (a batch of small responses copied together) is an `IORING_OP_SEND`
+        // of its bytes, which spares the kernel the `msghdr` and the iovec table.
+        let single = match payload.pieces.as_slice() {
+            [one] => Some((one.as_ptr(), u32::try_from(one.len()).unwrap_or(u32::MAX))),
+            _ => None,
+        };
+        let msg: *const libc::msghdr = if single.is_none() {
+            payload.prepare();
+            &payload.msg
+        } else {
+            std::ptr::null()
+        };
         let key = self.ops.borrow_mut().insert(Op {
             result: None,
             waker: None,
             payload: Payload::Send(payload),
             orphaned: false,
         });
-        let entry = opcode::SendMsg::new(Fd(fd), msg)
-            .flags(libc::MSG_NOSIGNAL as u32)
-            .build()
-            .user_data(TAG_OP | key.to_u64());
+        // The bytes a `Send` points at are the heap buffer of the payload's one `Bytes`,
+        // which the `Op` owns until the completion (moving the box or the `Bytes` handle
+        // does not move that buffer), as the iovecs of a `SendMsg` point into the pieces.
+        let flags = libc::MSG_NOSIGNAL;
+        let entry = match single {
+            Some((ptr, len)) => opcode::Send::new(Fd(fd), ptr, len).flags(flags).build(),
+            None => opcode::SendMsg::new(Fd(fd), msg)
+                .flags(flags as u32)
+                .build(),
+        }
+        .user_data(TAG_OP | key.to_u64());
         self.push_counted(entry);
         key
     }

@@ -15,6 +15,17 @@ use crate::{BodyInner, BodyStream, FileRegion, Response};
 /// kernel's iovec limit (1024).
 pub(super) const MAX_PIECES: usize = 512;
 
+/// Bodies of up to this many bytes are copied behind their head rather than queued as
+/// pieces of their own, so that a batch of small responses (a pipelined burst, or one
+/// response to one request) leaves as one buffer: one `send` of one slice, where
+/// `sendmsg` of two slices per response cost the kernel more than the copy costs here.
+const COPY_MAX: usize = 1024;
+
+/// A batch is written once this many bytes were copied into it (heads and small bodies),
+/// so that a client pipelining thousands of small requests cannot make it grow without
+/// bound.
+const COPIED_MAX: usize = 64 * 1024;
+
 /// What the connection keeps of a request head while the handler runs: a
 /// few flags, so that the request itself moves into the handler whole.
 #[derive(Debug, Clone, Copy)]
@@ -51,10 +62,12 @@ enum Payload {
 
 /// The pieces of the next vectored write.
 pub(super) struct Outbox {
-    /// Encoded response heads and chunk-size lines; each is split off as a
-    /// piece of `out`, and the space is reclaimed once the batch is written.
+    /// What is queued after the last piece of `out`: encoded response heads, chunk-size
+    /// lines and small bodies, back to back. It is split off as one piece when a body that
+    /// is not copied follows or the batch is taken, and its space is reclaimed once the
+    /// batch is written.
     heads: BytesMut,
-    /// The pieces of the next vectored write, in wire order.
+    /// The pieces of the next vectored write, in wire order (then `heads`).
     out: Vec<Bytes>,
 }
 
@@ -67,17 +80,35 @@ impl Outbox {
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.out.is_empty()
+        self.out.is_empty() && self.heads.is_empty()
     }
 
     /// Whether the batch is large enough to be written before more is queued.
     pub(super) fn is_full(&self) -> bool {
-        self.out.len() >= MAX_PIECES
+        self.out.len() >= MAX_PIECES || self.heads.len() >= COPIED_MAX
     }
 
     /// Hands the queued pieces over for writing.
     pub(super) fn take(&mut self) -> Vec<Bytes> {
+        self.seal();
         std::mem::take(&mut self.out)
+    }
+
+    /// Ends the piece being copied into `heads`, if any.
+    fn seal(&mut self) {
+        if !self.heads.is_empty() {
+            self.out.push(self.heads.split().freeze());
+        }
+    }
+
+    /// Queues `bytes` after what is queued: copied when small, else as a piece of its own.
+    fn push(&mut self, bytes: Bytes) {
+        if bytes.len() <= COPY_MAX {
+            self.heads.extend_from_slice(&bytes);
+        } else {
+            self.seal();
+            self.out.push(bytes);
+        }
     }
 
     /// Takes back the emptied vector of a finished write, for its capacity.
@@ -117,11 +148,10 @@ impl Outbox {
             server,
         };
         encode_response_head(&head, &mut self.heads);
-        self.out.push(self.heads.split().freeze());
         let tail = match payload {
             Payload::Nothing => None,
             Payload::Full(bytes) => {
-                self.out.push(bytes);
+                self.push(bytes);
                 None
             }
             Payload::Later(tail) => Some(tail),
@@ -150,30 +180,28 @@ impl Outbox {
             server,
         };
         encode_response_head(&head, &mut self.heads);
-        self.out.push(self.heads.split().freeze());
-        self.out.push(Bytes::from_static(reason.as_bytes()));
+        self.heads.extend_from_slice(reason.as_bytes());
     }
 
     /// Queues `100 Continue`, after the responses already queued.
     pub(super) fn queue_continue(&mut self) {
-        self.out.push(Bytes::from_static(CONTINUE));
+        self.heads.extend_from_slice(CONTINUE);
     }
 
     /// Queues one piece of a streamed body, framed as a chunk or raw.
     pub(super) fn queue_body_piece(&mut self, chunk: Bytes, chunked: bool) {
         if chunked {
             encode_chunk_size(chunk.len(), &mut self.heads);
-            self.out.push(self.heads.split().freeze());
-            self.out.push(chunk);
-            self.out.push(Bytes::from_static(b"\r\n"));
+            self.push(chunk);
+            self.heads.extend_from_slice(b"\r\n");
         } else {
-            self.out.push(chunk);
+            self.push(chunk);
         }
     }
 
     /// Queues the end of a chunked body.
     pub(super) fn queue_last_chunk(&mut self) {
-        self.out.push(Bytes::from_static(LAST_CHUNK));
+        self.heads.extend_from_slice(LAST_CHUNK);
     }
 }
 
@@ -261,5 +289,92 @@ fn declared_framing(
         ResponseFraming::Length(0)
     } else {
         ResponseFraming::None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Body;
+
+    fn queue(outbox: &mut Outbox, body: Bytes) {
+        let exchange = Exchange {
+            is_head: false,
+            version: Version::HTTP_11,
+            keep_alive: true,
+        };
+        let server = HeaderValue::from_static("t");
+        let res = Response::new(Body::from(body));
+        let (keep_alive, tail, _) = outbox.queue_response(res, exchange, true, &server);
+        assert!(keep_alive && tail.is_none());
+    }
+
+    #[test]
+    fn small_responses_leave_as_one_piece() {
+        let mut outbox = Outbox::new();
+        for _ in 0..16 {
+            queue(&mut outbox, Bytes::from_static(b"Hello, World!"));
+        }
+        assert!(!outbox.is_empty());
+        let pieces = outbox.take();
+        assert_eq!(pieces.len(), 1);
+        let text = std::str::from_utf8(&pieces[0]).unwrap();
+        assert_eq!(text.matches("HTTP/1.1 200 OK\r\n").count(), 16, "{text}");
+        assert_eq!(text.matches("\r\n\r\nHello, World!").count(), 16, "{text}");
+        assert!(text.ends_with("Hello, World!"));
+        assert!(outbox.is_empty());
+    }
+
+    #[test]
+    fn a_large_body_is_a_piece_of_its_own_not_a_copy() {
+        let mut outbox = Outbox::new();
+        let large = Bytes::from(vec![b'x'; COPY_MAX + 1]);
+        queue(&mut outbox, Bytes::from_static(b"one"));
+        queue(&mut outbox, large.clone());
+        queue(&mut outbox, Bytes::from_static(b"three"));
+        let pieces = outbox.take();
+        assert_eq!(pieces.len(), 3);
+        let first = std::str::from_utf8(&pieces[0]).unwrap();
+        assert!(
+            first.contains("\r\n\r\none") && first.ends_with("\r\n\r\n"),
+            "{first}"
+        );
+        assert_eq!(pieces[1].as_ptr(), large.as_ptr());
+        assert_eq!(pieces[1].len(), large.len());
+        assert!(
+            std::str::from_utf8(&pieces[2])
+                .unwrap()
+                .ends_with("\r\n\r\nthree")
+        );
+    }
+
+    #[test]
+    fn copied_bytes_fill_a_batch() {
+        let mut outbox = Outbox::new();
+        let body = Bytes::from(vec![b'y'; COPY_MAX]);
+        let mut queued = 0;
+        while !outbox.is_full() {
+            queue(&mut outbox, body.clone());
+            queued += 1;
+        }
+        let pieces = outbox.take();
+        assert_eq!(pieces.len(), 1);
+        // Full once the copies reach `COPIED_MAX`, and not a response before.
+        let each = pieces[0].len() / queued;
+        assert_eq!(pieces[0].len(), each * queued);
+        assert!(each > COPY_MAX);
+        assert!(pieces[0].len() >= COPIED_MAX);
+        assert!(pieces[0].len() - each < COPIED_MAX);
+    }
+
+    #[test]
+    fn chunks_and_their_framing_are_copied_together() {
+        let mut outbox = Outbox::new();
+        outbox.queue_body_piece(Bytes::from_static(b"hello"), true);
+        outbox.queue_body_piece(Bytes::from_static(b"world!"), true);
+        outbox.queue_last_chunk();
+        let pieces = outbox.take();
+        assert_eq!(pieces.len(), 1);
+        assert_eq!(&pieces[0][..], b"5\r\nhello\r\n6\r\nworld!\r\n0\r\n\r\n");
     }
 }
