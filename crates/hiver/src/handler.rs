@@ -77,7 +77,7 @@ where
     type Future = HandlerFuture;
 
     fn call(self, req: Request, _state: S) -> Self::Future {
-        hiver_http::pool::recycle_request_parts(req.into_parts().0);
+        crate::extract::recycle_parts(req.into_parts().0);
         Box::pin(async move { self().await.into_response() })
     }
 

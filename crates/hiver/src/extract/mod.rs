@@ -26,6 +26,7 @@ use http::request::Parts;
 
 use crate::Request;
 use crate::response::IntoResponse;
+use crate::routing::params::PathParams;
 
 mod connect_info;
 mod extension;
@@ -89,7 +90,7 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (mut parts, _body) = req.into_parts();
         let extracted = T::from_request_parts(&mut parts, state).await;
-        hiver_http::pool::recycle_request_parts(parts);
+        recycle_parts(parts);
         extracted
     }
 }
@@ -98,8 +99,18 @@ where
 /// (see [`hiver_http::pool`]).
 pub(crate) fn into_body(req: Request) -> hiver_http::Body {
     let (parts, body) = req.into_parts();
-    hiver_http::pool::recycle_request_parts(parts);
+    recycle_parts(parts);
     body
+}
+
+/// Hands a request head the handler is done with back to the worker's pool. The router's
+/// own values leave the extensions first, so that a request that carried nothing else
+/// leaves only its [`ConnectionInfo`](hiver_http::ConnectionInfo), which the pool keeps for
+/// the next request to write over (no allocation).
+pub(crate) fn recycle_parts(mut parts: Parts) {
+    parts.extensions.remove::<MatchedPath>();
+    parts.extensions.remove::<PathParams>();
+    hiver_http::pool::recycle_request_parts(parts);
 }
 
 impl<S, T> FromRequestParts<S> for Option<T>

@@ -373,8 +373,7 @@ fn build_request(head: RequestHead, body: Body, info: ConnectionInfo) -> Request
     *req.uri_mut() = head.uri;
     *req.version_mut() = head.version;
     *req.headers_mut() = head.headers;
-    *req.extensions_mut() = pool::extensions();
-    req.extensions_mut().insert(info);
+    *req.extensions_mut() = pool::request_extensions(info);
     req
 }
 
