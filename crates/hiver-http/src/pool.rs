@@ -180,9 +180,9 @@ pub fn extensions() -> Extensions {
 ///
 /// Extensions whose only value is a [`ConnectionInfo`] (what the connection loop put into
 /// the request, once a router took its own values back out) are kept as they are, for
-/// the next request's info to be written over: inserting it boxes the value and clearing
-/// frees the box, about 160 instructions per request, and a third of what the extensions
-/// cost a hello-world request.
+/// the next request's info to be written over: inserting it would box the value and
+/// clearing would free the box (callgrind on `examples/hello`: 73 user-space instructions
+/// fewer per pipelined request, 66 at 64 connections, docs/ARCHITECTURE.md).
 pub fn recycle_extensions(mut extensions: Extensions) {
     if extensions.is_empty() {
         return;

@@ -57,9 +57,10 @@ const ENTRIES: u32 = 1024;
 /// turn: with 1,024 (4 MiB) each receive landed in memory the TLB and the caches had long
 /// lost, and the kernel's copy into it (`_copy_to_iter`) took 7–9 % of a worker's samples
 /// against under 2 % on epoll, where reads go into the connection's own, hot buffer. 128
-/// measured 1.05–1.14× the requests per CPU-second of 1,024 (plaintext at 64 and 256
-/// connections and pipelined); fewer saved no more and, at 256 connections, sent readers
-/// to the `ENOBUFS` fallback (twice the syscalls per request at 64 buffers).
+/// measured 1.06–1.12× the requests per CPU-second of 1,024 (`bench/pair.sh`, plaintext at
+/// 64 and 256 connections and pipelined). 64 and 32 were at most a few percent above 128
+/// in single probes, and at 256 connections 64 sent readers to the `ENOBUFS` fallback
+/// (0.47 syscalls per request against 0.21).
 const BUFFERS: u16 = 128;
 const BUFFER_SIZE: u32 = 4096;
 /// The buffer group of the ring's provided buffers.
