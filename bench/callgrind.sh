@@ -10,12 +10,14 @@
 #             io_uring under valgrind is not usable)
 #   CONNS     wrk connections (default 64)
 #   PIPELINE  1 to send 16 requests per write with bench/pipeline.lua (default 0)
+# env: URL_PATH (default /plaintext), PORT (default 3999)
 # Prints: requests answered, instructions, instructions per request (start-up included:
 # about 0.5 M instructions, negligible against 5 s of load).
 set -euo pipefail
 bin=$1 driver=${2:-epoll} conns=${3:-64} pipeline=${4:-0}
 here=$(cd "$(dirname "$0")" && pwd)
 port=${PORT:-3999}
+url_path=${URL_PATH:-/plaintext}
 out=$(mktemp -d)
 trap 'kill -TERM "$pid" 2>/dev/null || true; rm -rf "$out"' EXIT
 
@@ -30,7 +32,7 @@ for _ in $(seq 1000); do
 done
 script=()
 [[ $pipeline == 1 ]] && script=(-s "$here/pipeline.lua")
-load=$(wrk -t1 -c"$conns" -d5 "${script[@]}" "http://127.0.0.1:$port/plaintext")
+load=$(wrk -t1 -c"$conns" -d5 "${script[@]}" "http://127.0.0.1:$port$url_path")
 requests=$(awk '/requests in/ {print $1}' <<<"$load")
 kill -TERM "$pid"
 wait "$pid" 2>/dev/null || true
