@@ -189,7 +189,7 @@ const REG_NAME: [bool; 256] = {
 
 /// `Host = uri-host [ ":" port ]`, possibly empty (RFC 9110 §7.2).
 fn is_valid_host(v: &[u8]) -> bool {
-    let (host, port) = if v.first() == Some(&b'[') {
+    let port = if v.first() == Some(&b'[') {
         let Some(close) = v.iter().position(|&b| b == b']') else {
             return false;
         };
@@ -201,18 +201,21 @@ fn is_valid_host(v: &[u8]) -> bool {
         if !ok {
             return false;
         }
-        (&v[..=close], &v[close + 1..])
+        &v[close + 1..]
     } else {
-        let colon = v.iter().position(|&b| b == b':').unwrap_or(v.len());
-        (&v[..colon], &v[colon..])
+        // One pass: the reg-name runs up to the first byte outside it, which
+        // must be the port's colon (`:` is not a reg-name character).
+        let end = v
+            .iter()
+            .position(|&b| !REG_NAME[usize::from(b)])
+            .unwrap_or(v.len());
+        &v[end..]
     };
-    let host_ok = host.first() == Some(&b'[') || host.iter().all(|&b| REG_NAME[usize::from(b)]);
-    let port_ok = match port.split_first() {
+    match port.split_first() {
         None => true,
         Some((b':', digits)) => digits.iter().all(u8::is_ascii_digit),
         Some(_) => false,
-    };
-    host_ok && port_ok
+    }
 }
 
 /// `Content-Length = 1*DIGIT`: no sign, no whitespace, no list, no overflow.
@@ -408,6 +411,18 @@ mod tests {
         for b in 0..=u8::MAX {
             let expected = b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b);
             assert_eq!(is_valid_host(&[b'a', b, b'z']), expected, "byte {b:#04x}");
+        }
+    }
+
+    #[test]
+    fn host_with_port() {
+        for ok in ["a", "127.0.0.1:3999", "a.example:", "[::1]:80", "[::1]", ""] {
+            assert!(is_valid_host(ok.as_bytes()), "{ok:?}");
+        }
+        for bad in [
+            "a:b", "a:80:80", "a:8 0", ":80a", "a/b:80", "[::1]x", "[]", "[::1",
+        ] {
+            assert!(!is_valid_host(bad.as_bytes()), "{bad:?}");
         }
     }
 
