@@ -75,6 +75,12 @@ impl Compression {
         self
     }
 
+    /// Whether [`apply`](Self::apply) may build a variant at all (it also skips bodies
+    /// under `min_size`).
+    pub(crate) fn compresses(&self) -> bool {
+        self.enabled && (self.brotli || self.gzip)
+    }
+
     /// The brotli and gzip variants of `body`; a variant that is not smaller than the body is
     /// dropped, since serving it would only cost CPU on the client.
     pub(crate) fn apply(&self, body: &[u8]) -> (Option<Bytes>, Option<Bytes>) {
@@ -141,6 +147,18 @@ mod tests {
         assert!(br.is_none() && gz.is_some());
         assert_eq!(c.for_request(&HeaderMap::new()).apply(&body), (None, None));
         assert_eq!(c.for_request(&accepting("zstd")).apply(&body), (None, None));
+    }
+
+    #[test]
+    fn compresses_says_whether_any_variant_may_be_built() {
+        let c = Compression::default();
+        assert!(c.compresses());
+        assert!(c.for_request(&accepting("gzip")).compresses());
+        assert!(c.for_request(&accepting("br")).compresses());
+        assert!(!c.for_request(&HeaderMap::new()).compresses());
+        assert!(!c.for_request(&accepting("zstd")).compresses());
+        assert!(!Compression::none().compresses());
+        assert!(!Compression::none().for_request(&accepting("br")).compresses());
     }
 
     #[test]

@@ -199,8 +199,9 @@ impl SsrBuilder {
         self
     }
 
-    /// Threads that assemble and compress pages after a render (default 1). 0 does it on
-    /// the HTTP worker that awaited the render.
+    /// Threads that assemble and compress pages after a render (default 1). A page with
+    /// nothing to compress is assembled on the HTTP worker that awaited the render (one
+    /// copy, cheaper than the hop); 0 does every page there.
     pub fn finish_threads(mut self, threads: usize) -> Self {
         self.finish_threads = threads;
         self

@@ -4,7 +4,8 @@
 //! The render pool answers with the bare render; building the page copies it into the
 //! document and brotli/gzip-compresses it, about 1–2 ms for a 60 KB page. Done on an HTTP
 //! worker that would stall every connection of that worker, so it runs on a few
-//! "finisher" threads and the worker only awaits a channel, as it awaits the render.
+//! "finisher" threads and the worker only awaits a channel, as it awaits the render. A page
+//! with nothing to compress is only that copy, and is built on the worker.
 
 use std::fmt;
 use std::sync::Arc;
@@ -69,6 +70,11 @@ impl Finisher {
         let Some(jobs) = &self.jobs else {
             return spec.build(rendered);
         };
+        if !spec.compression.compresses() {
+            // Without compression the build is one copy of the render into the document,
+            // cheaper than the two thread wake-ups of a round trip to a finisher thread.
+            return spec.build(rendered);
+        }
         let (reply, answer) = flume::bounded(1);
         let job: Job = Box::new(move || {
             // The request may have gone away; nobody is left to tell.
