@@ -107,7 +107,7 @@
 //! | budget | QuickJS | V8 |
 //! |---|---|---|
 //! | time | the interrupt handler QuickJS polls checks the deadline | a watchdog thread per context calls `terminate_execution` at the deadline; the isolate is usable again afterwards (`cancel_terminate_execution`) |
-//! | memory | the runtime's allocator refuses past the limit | the old generation (what the page keeps alive) is capped at `Limits::memory`, with a 48 MiB young generation on top for each render's short-lived garbage (a young generation carved out of a small cap made renders 0.6-0.7x as fast); near the cap a callback terminates the script and grants a little more room, so V8 unwinds instead of aborting the process |
+//! | memory | the runtime's allocator refuses past the limit | the old generation (what the page keeps alive) is capped at `Limits::memory`, with a young generation on top for each render's short-lived garbage (48 MiB by default, `V8::young_generation` sets another) (a young generation carved out of a small cap made renders 0.6-0.7x as fast); near the cap a callback terminates the script and grants a little more room, so V8 unwinds instead of aborting the process |
 //! | stack | `set_max_stack_size` | V8's own limit (984 KiB below the top of the thread's stack); `Limits::stack` is not applied, since V8 152 drops a per-isolate limit given at creation and the crate exposes no other way. The pool's threads have `Limits::stack` + 2 MiB of stack |
 
 mod bundle;

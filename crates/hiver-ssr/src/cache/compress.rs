@@ -158,7 +158,11 @@ mod tests {
         assert!(!c.for_request(&HeaderMap::new()).compresses());
         assert!(!c.for_request(&accepting("zstd")).compresses());
         assert!(!Compression::none().compresses());
-        assert!(!Compression::none().for_request(&accepting("br")).compresses());
+        assert!(
+            !Compression::none()
+                .for_request(&accepting("br"))
+                .compresses()
+        );
     }
 
     #[test]

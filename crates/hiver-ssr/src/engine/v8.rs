@@ -36,8 +36,52 @@ use watchdog::Watchdog;
 /// Only the ICU data bundled with the crate (about 7 MB, most locales) is compiled in; an
 /// application that needs every locale calls `v8::icu::set_common_data_78` with a full
 /// `icudtl.dat` before creating the first engine.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct V8;
+///
+/// `V8` is also the factory with the default settings, as a value:
+/// `RenderPool::builder().engine(V8)`; [`young_generation`](V8::young_generation) tunes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct V8 {
+    young_generation: usize,
+}
+
+/// The V8 engine factory with the default settings.
+pub const V8: V8 = V8::new();
+
+impl Default for V8 {
+    fn default() -> Self {
+        V8
+    }
+}
+
+impl V8 {
+    /// The factory with the default settings (the same as the [`V8`](const@V8) constant).
+    pub const fn new() -> Self {
+        V8 {
+            young_generation: limits::YOUNG_GENERATION,
+        }
+    }
+
+    /// The most each isolate's young generation may grow to, in bytes (default 48 MiB:
+    /// three 16 MiB semi-spaces' worth, V8's own default). At least 3 MiB (three 1 MiB
+    /// semi-spaces): smaller values are raised to that.
+    ///
+    /// Every short-lived string and element of a render is born there, and each scavenge
+    /// copies what is still alive. Which size renders fastest depends on the bundle:
+    /// measured on the demo storefront's 88 KB page over HTTP (renders per CPU-second,
+    /// `bench/pair.sh`, alternating pairs), 12 MiB made Preact 1.12–1.27× as fast as the
+    /// default (preact-render-to-string keeps its page alive as a rope of thousands of
+    /// pieces, copied at every scavenge, and smaller semi-spaces keep that copy in the
+    /// core's cache), 6 MiB and 24 MiB less so, while React was 0.92–0.96× as fast with
+    /// 12 MiB. Measure with your own bundle before changing it.
+    pub const fn young_generation(mut self, bytes: usize) -> Self {
+        self.young_generation = if bytes < limits::MIN_YOUNG_GENERATION {
+            limits::MIN_YOUNG_GENERATION
+        } else {
+            bytes
+        };
+        self
+    }
+}
 
 /// Initialises the process-wide V8 platform before the first isolate.
 fn platform() {
@@ -92,7 +136,7 @@ impl EngineFactory for V8 {
     fn create(&self, bundle: &Bundle, limits: &Limits) -> Result<Box<dyn Engine>, BundleError> {
         platform();
         let name = bundle.name();
-        let mut isolate = limits::isolate(limits);
+        let mut isolate = limits::isolate(limits, self.young_generation);
         let heap = HeapGuard::new(isolate.thread_safe_handle());
         let watchdog = Watchdog::spawn(isolate.thread_safe_handle())
             .map_err(|e| BundleError::engine(name, e.to_string()))?;
@@ -523,6 +567,49 @@ mod tests {
 
     fn render(engine: &mut Box<dyn Engine>) -> String {
         engine.render("/x", r#"{"n":7}"#).expect("renders").html
+    }
+
+    /// The bytes V8's new space holds after a script that keeps a rolling window of young
+    /// objects alive (so that scavenges see survivors and V8 grows the space if it may), in
+    /// an isolate made as the factory `factory` makes them.
+    fn new_space_after_churn(factory: V8) -> usize {
+        platform();
+        let mut isolate = limits::isolate(&Limits::default(), factory.young_generation);
+        {
+            v8::scope!(let scope, &mut isolate);
+            let context = v8::Context::new(scope, v8::ContextOptions::default());
+            let scope = &mut v8::ContextScope::new(scope, context);
+            let source = v8::String::new(
+                scope,
+                "let keep = []; for (let i = 0; i < 3e6; i++) { \
+                 keep.push({ i, s: 'x' + i }); if (keep.length > 2e5) keep = []; }",
+            )
+            .expect("source");
+            let script = v8::Script::compile(scope, source, None).expect("compiles");
+            script.run(scope).expect("runs");
+        }
+        (0..isolate.number_of_heap_spaces())
+            .filter_map(|i| isolate.get_heap_space_statistics(i))
+            .filter(|s| s.space_name().to_bytes() == b"new_space")
+            .map(|s| s.space_size())
+            .sum()
+    }
+
+    #[test]
+    fn the_young_generation_is_capped_where_the_factory_says() {
+        assert_eq!(V8, V8::new());
+        assert_eq!(V8.young_generation(0), V8.young_generation(3 << 20));
+        // V8 sizes the new space within the cap as it sees fit (under this load: 2–5.5 MiB
+        // with a 3 MiB cap, 5–8 MiB with 12 MiB, 25–32 MiB by default, in six runs), so the
+        // check leaves room on both sides.
+        let small = new_space_after_churn(V8.young_generation(3 << 20));
+        let medium = new_space_after_churn(V8.young_generation(12 << 20));
+        let default = new_space_after_churn(V8);
+        assert!(small > 0, "a new space was found");
+        assert!(
+            small * 3 < default && medium * 2 < default && medium <= 12 << 20,
+            "new space after the same churn: 3 MiB cap {small}, 12 MiB cap {medium}, default {default}"
+        );
     }
 
     #[test]

@@ -27,10 +27,15 @@ use crate::engine::Limits;
 /// The old generation an isolate starts with: small, so idle render threads stay cheap.
 const INITIAL_HEAP: usize = 4 << 20;
 
-/// The young generation's cap: three 16 MiB semi-spaces' worth, V8's own default on 64-bit
-/// builds without pointer compression. Semi-spaces grow on demand from 1 MiB, so an idle
-/// isolate does not pay for it.
+/// The young generation's default cap: three 16 MiB semi-spaces' worth, V8's own default
+/// on 64-bit builds without pointer compression. Semi-spaces grow on demand from 1 MiB, so
+/// an idle isolate does not pay for it. [`V8::young_generation`](super::V8::young_generation)
+/// sets another.
 pub(super) const YOUNG_GENERATION: usize = 48 << 20;
+
+/// The smallest young generation [`V8::young_generation`](super::V8::young_generation)
+/// takes: three 1 MiB semi-spaces' worth.
+pub(super) const MIN_YOUNG_GENERATION: usize = 3 << 20;
 
 /// What the near-heap-limit callback needs: the isolate to stop, and a flag for the engine.
 #[derive(Debug)]
@@ -91,12 +96,13 @@ extern "C" fn near_heap_limit(
     current_heap_limit + current_heap_limit / 2
 }
 
-/// Creates an isolate with the heap limit of `limits`.
-pub(super) fn isolate(limits: &Limits) -> v8::OwnedIsolate {
+/// Creates an isolate with the heap limit of `limits` and a young generation of at most
+/// `young_generation` bytes.
+pub(super) fn isolate(limits: &Limits, young_generation: usize) -> v8::OwnedIsolate {
     let params = v8::CreateParams::default()
         .set_initial_old_generation_size_in_bytes(INITIAL_HEAP.min(limits.memory))
         .set_max_old_generation_size_in_bytes(limits.memory)
-        .set_max_young_generation_size_in_bytes(YOUNG_GENERATION);
+        .set_max_young_generation_size_in_bytes(young_generation);
     let mut isolate = v8::Isolate::new(params);
     isolate.add_near_heap_limit_callback(near_heap_limit, std::ptr::null_mut());
     isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
