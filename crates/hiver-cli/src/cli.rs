@@ -66,6 +66,7 @@ Configuration (hiver.toml, relative paths relative to the file):
   render_timeout = \"2s\"            # HIVER_RENDER_TIMEOUT
   cache_size = \"256MiB\"            # HIVER_CACHE_SIZE
   cache_ttl = \"60s\"                # HIVER_CACHE_TTL
+  v8_young_generation = \"12MiB\"    # HIVER_V8_YOUNG_GENERATION: engine v8 only
 
   [metrics]
   enabled = true                   # HIVER_METRICS_ENABLED: on or off

@@ -38,7 +38,8 @@ impl Site {
     pub fn load(config: &SsrConfig) -> Result<Site, CliError> {
         let props = config.props.as_deref().map(read_props).transpose()?;
         let props = props.map(Arc::new);
-        let mut builder = builder(config.engine)?.bundle(&config.bundle);
+        let mut builder =
+            builder(config.engine, config.v8_young_generation)?.bundle(&config.bundle);
         if let Some(manifest) = &config.manifest {
             let entry = match &config.entry {
                 Some(entry) => entry.clone(),
@@ -74,11 +75,20 @@ impl Site {
     }
 }
 
-fn builder(engine: Engine) -> Result<SsrBuilder, CliError> {
+/// A builder on `engine`; `young_generation` is V8's (the configuration allows it with V8
+/// only).
+#[cfg_attr(not(feature = "v8"), allow(unused_variables))]
+fn builder(engine: Engine, young_generation: Option<u64>) -> Result<SsrBuilder, CliError> {
     match engine {
         Engine::QuickJs => Ok(Ssr::builder().engine(hiver_ssr::engine::QuickJs)),
         #[cfg(feature = "v8")]
-        Engine::V8 => Ok(Ssr::builder().engine(hiver_ssr::engine::V8)),
+        Engine::V8 => {
+            let mut v8 = hiver_ssr::engine::V8;
+            if let Some(bytes) = young_generation {
+                v8 = v8.young_generation(usize::try_from(bytes).unwrap_or(usize::MAX));
+            }
+            Ok(Ssr::builder().engine(v8))
+        }
         #[cfg(not(feature = "v8"))]
         Engine::V8 => Err(CliError::input(NO_V8)),
     }

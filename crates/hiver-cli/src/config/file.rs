@@ -153,6 +153,7 @@ render_threads = 4
 render_timeout = "250ms"
 cache_size = "64MiB"
 cache_ttl = "2m"
+v8_young_generation = "12MiB"
 
 [metrics]
 enabled = false
@@ -177,6 +178,7 @@ path = "/stats"
         assert_eq!(s.render_timeout, Some(Duration::from_millis(250)));
         assert_eq!(s.cache_size, Some(64 << 20));
         assert_eq!(s.cache_ttl, Some(Duration::from_secs(120)));
+        assert_eq!(s.v8_young_generation, Some(12 << 20));
         assert_eq!(s.metrics_enabled, Some(false));
         assert_eq!(s.metrics_path.as_deref(), Some("/stats"));
     }

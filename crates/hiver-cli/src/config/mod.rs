@@ -22,6 +22,7 @@
 //! | `ssr.render_timeout` | `HIVER_RENDER_TIMEOUT` | | `2s` |
 //! | `ssr.cache_size` | `HIVER_CACHE_SIZE` | | `256MiB` |
 //! | `ssr.cache_ttl` | `HIVER_CACHE_TTL` | | `60s` |
+//! | `ssr.v8_young_generation` | `HIVER_V8_YOUNG_GENERATION` | | `48MiB` (engine `v8` only; at least `3MiB`) |
 //! | `metrics.enabled` | `HIVER_METRICS_ENABLED` | | `true` |
 //! | `metrics.path` | `HIVER_METRICS_PATH` | | `/metrics` |
 //!
@@ -52,6 +53,10 @@ pub(crate) use value::{count, driver, engine, path, port, text};
 
 /// The file read when `--config` is not given, if it exists in the current directory.
 pub const DEFAULT_FILE: &str = "hiver.toml";
+
+/// The smallest `ssr.v8_young_generation`: three 1 MiB semi-spaces' worth, what
+/// `hiver_ssr::engine::V8::young_generation` raises smaller values to.
+const MIN_V8_YOUNG_GENERATION: u64 = 3 << 20;
 
 /// The whole configuration, defaults filled in.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +115,9 @@ pub struct SsrConfig {
     pub cache_size: Option<u64>,
     /// How long a rendered page is served from the cache.
     pub cache_ttl: Option<Duration>,
+    /// The most each V8 isolate's young generation may grow to, in bytes (engine `v8`
+    /// only): `hiver_ssr::engine::V8::young_generation`.
+    pub v8_young_generation: Option<u64>,
 }
 
 /// `[metrics]`.
@@ -167,6 +175,21 @@ impl Config {
                  HIVER_MANIFEST or ssr.manifest)",
             ));
         }
+        let engine = s.engine.unwrap_or(Engine::QuickJs);
+        if let Some(bytes) = s.v8_young_generation {
+            if engine != Engine::V8 {
+                return Err(ConfigError::settings(
+                    "ssr.v8_young_generation (HIVER_V8_YOUNG_GENERATION) applies to engine v8 \
+                     only; set the engine to v8 (--engine, HIVER_ENGINE or ssr.engine) or drop it",
+                ));
+            }
+            if bytes < MIN_V8_YOUNG_GENERATION {
+                return Err(ConfigError::settings(format!(
+                    "ssr.v8_young_generation (HIVER_V8_YOUNG_GENERATION) is {bytes} bytes; V8 \
+                     needs at least 3MiB ({MIN_V8_YOUNG_GENERATION} bytes)"
+                )));
+            }
+        }
         let server = ServerConfig {
             host: s.host.unwrap_or_else(|| "127.0.0.1".to_owned()),
             port: s.port.unwrap_or(3000),
@@ -184,11 +207,12 @@ impl Config {
             entry: s.entry,
             props: s.props,
             static_dir: s.static_dir,
-            engine: s.engine.unwrap_or(Engine::QuickJs),
+            engine,
             render_threads: s.render_threads,
             render_timeout: s.render_timeout,
             cache_size: s.cache_size,
             cache_ttl: s.cache_ttl,
+            v8_young_generation: s.v8_young_generation,
         };
         let metrics = MetricsConfig {
             enabled: s.metrics_enabled.unwrap_or(true),
@@ -296,5 +320,31 @@ mod tests {
         };
         let error = Config::load(Some(&file), Vec::new(), flags).unwrap_err();
         assert!(error.to_string().starts_with("an entry "), "{error}");
+    }
+
+    #[test]
+    fn the_young_generation_needs_v8_and_three_mebibytes() {
+        let bundle = || Settings {
+            bundle: Some("server.js".into()),
+            ..Settings::default()
+        };
+        let file = site_file("young", "[ssr]\nv8_young_generation = \"12MiB\"\n");
+        let error = Config::load(Some(&file), Vec::new(), bundle()).unwrap_err();
+        assert!(
+            error.to_string().contains("applies to engine v8 only"),
+            "{error}"
+        );
+        let v8 = vec![var("HIVER_ENGINE", "v8")];
+        let config = Config::load(Some(&file), v8.clone(), bundle()).expect("valid");
+        assert_eq!(config.ssr.v8_young_generation, Some(12 << 20));
+        let small = vec![
+            var("HIVER_ENGINE", "v8"),
+            var("HIVER_V8_YOUNG_GENERATION", "2MiB"),
+        ];
+        let error = Config::load(Some(&file), small, bundle()).unwrap_err();
+        assert!(error.to_string().contains("at least 3MiB"), "{error}");
+        let none = site_file("young-none", "[ssr]\nengine = \"v8\"\n");
+        let config = Config::load(Some(&none), Vec::new(), bundle()).expect("valid");
+        assert_eq!(config.ssr.v8_young_generation, None);
     }
 }

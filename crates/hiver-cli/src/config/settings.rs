@@ -30,6 +30,7 @@ pub(crate) enum Key {
     RenderTimeout,
     CacheSize,
     CacheTtl,
+    V8YoungGeneration,
     MetricsEnabled,
     MetricsPath,
 }
@@ -38,7 +39,7 @@ pub(crate) enum Key {
 pub(crate) const SECTIONS: [&str; 3] = ["server", "ssr", "metrics"];
 
 impl Key {
-    pub(crate) const ALL: [Key; 21] = [
+    pub(crate) const ALL: [Key; 22] = [
         Key::Host,
         Key::Port,
         Key::Workers,
@@ -58,6 +59,7 @@ impl Key {
         Key::RenderTimeout,
         Key::CacheSize,
         Key::CacheTtl,
+        Key::V8YoungGeneration,
         Key::MetricsEnabled,
         Key::MetricsPath,
     ];
@@ -74,7 +76,8 @@ impl Key {
             | Key::RenderThreads
             | Key::RenderTimeout
             | Key::CacheSize
-            | Key::CacheTtl => "ssr",
+            | Key::CacheTtl
+            | Key::V8YoungGeneration => "ssr",
             Key::MetricsEnabled | Key::MetricsPath => "metrics",
             _ => "server",
         }
@@ -102,6 +105,7 @@ impl Key {
             Key::RenderTimeout => "render_timeout",
             Key::CacheSize => "cache_size",
             Key::CacheTtl => "cache_ttl",
+            Key::V8YoungGeneration => "v8_young_generation",
             Key::MetricsEnabled => "enabled",
             Key::MetricsPath => "path",
         }
@@ -153,6 +157,7 @@ pub(crate) struct Settings {
     pub(crate) render_timeout: Option<Duration>,
     pub(crate) cache_size: Option<u64>,
     pub(crate) cache_ttl: Option<Duration>,
+    pub(crate) v8_young_generation: Option<u64>,
     pub(crate) metrics_enabled: Option<bool>,
     pub(crate) metrics_path: Option<String>,
 }
@@ -184,6 +189,7 @@ impl Settings {
             Key::RenderTimeout => self.render_timeout = Some(value::duration(raw)?),
             Key::CacheSize => self.cache_size = Some(value::size(raw)?),
             Key::CacheTtl => self.cache_ttl = Some(value::duration(raw)?),
+            Key::V8YoungGeneration => self.v8_young_generation = Some(value::size(raw)?),
             Key::MetricsEnabled => self.metrics_enabled = Some(value::switch(raw)?),
             Key::MetricsPath => self.metrics_path = Some(value::url_path(raw)?),
         }
@@ -229,6 +235,7 @@ impl Settings {
             render_timeout: over.render_timeout.or(self.render_timeout),
             cache_size: over.cache_size.or(self.cache_size),
             cache_ttl: over.cache_ttl.or(self.cache_ttl),
+            v8_young_generation: over.v8_young_generation.or(self.v8_young_generation),
             metrics_enabled: over.metrics_enabled.or(self.metrics_enabled),
             metrics_path: over.metrics_path.or(self.metrics_path),
         }
@@ -247,6 +254,7 @@ mod tests {
         assert_eq!(Key::Port.env(), "HIVER_PORT");
         assert_eq!(Key::Driver.env(), "HIVER_DRIVER");
         assert_eq!(Key::RenderThreads.env(), "HIVER_RENDER_THREADS");
+        assert_eq!(Key::V8YoungGeneration.env(), "HIVER_V8_YOUNG_GENERATION");
         assert_eq!(Key::MetricsEnabled.env(), "HIVER_METRICS_ENABLED");
         let mut envs: Vec<String> = Key::ALL.into_iter().map(Key::env).collect();
         envs.sort();
