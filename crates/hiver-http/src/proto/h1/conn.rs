@@ -211,24 +211,17 @@ impl<S: Service> Conn<S> {
         // armed (a clock read and a timer-wheel move) for one that waits.
         // Polled here rather than in a helper `async fn`, which would move
         // the response out through one more state machine.
-        let first = poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
-        let res = match first {
-            Poll::Ready(res) => Some(res),
+        // The response is matched out where it lands, with no `Option` around it: each
+        // wrapper is one more copy of it.
+        let mut res = match poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await {
+            Poll::Ready(res) => res,
             Poll::Pending => {
                 let deadline = time::now() + self.config.request_timeout();
                 match self.transport.race(call, deadline, false).await {
-                    Wake::Done(res) => Some(res),
-                    Wake::TimedOut | Wake::Shutdown => None,
+                    Wake::Done(res) => res,
+                    Wake::TimedOut | Wake::Shutdown => return self.timed_out(),
                 }
             }
-        };
-        let Some(mut res) = res else {
-            tracing::warn!(peer = %self.info.peer_addr, "handler exceeded the request timeout");
-            self.queue_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the request took too long to process",
-            );
-            return Step::Close;
         };
         reject_informational(&mut res);
         // A request in flight when shutdown began is still answered, but
@@ -236,10 +229,10 @@ impl<S: Service> Conn<S> {
         let keep_alive = exchange.keep_alive
             && !self.transport.shutdown().is_triggered()
             && !wants_close(res.headers());
-        let (keep_alive, tail, headers) =
+        let (keep_alive, tail) =
             self.outbox
-                .queue_response(res, exchange, keep_alive, self.config.server());
-        pool::recycle_headers(headers);
+                .queue_response(&mut res, exchange, keep_alive, self.config.server());
+        pool::recycle_headers(std::mem::take(res.headers_mut()));
         let step = match tail {
             None => Step::Continue,
             Some(Tail::Stream(streamed)) => self.write_stream(streamed).await,
@@ -249,6 +242,16 @@ impl<S: Service> Conn<S> {
             Step::Continue if !keep_alive => Step::Close,
             step => step,
         }
+    }
+
+    /// A handler ran past the request timeout: a 503 that closes the connection.
+    fn timed_out(&mut self) -> Step {
+        tracing::warn!(peer = %self.info.peer_addr, "handler exceeded the request timeout");
+        self.queue_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the request took too long to process",
+        );
+        Step::Close
     }
 
     /// Sends a file body after what is queued. A file that ends early or a

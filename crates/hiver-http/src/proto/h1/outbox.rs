@@ -121,28 +121,31 @@ impl Outbox {
 
     /// Queues the response head, and the body when it is full. Returns
     /// whether the connection persists after this response, and the body
-    /// still to write after the queued pieces (a stream or a file), if any;
-    /// the response's header map comes back for reuse.
+    /// still to write after the queued pieces (a stream or a file), if any.
+    /// The body is taken out of `res`; the rest (its header map, for reuse)
+    /// stays with the caller. Borrowed rather than moved in: a move is one
+    /// more copy of the whole response.
     pub(super) fn queue_response(
         &mut self,
-        res: Response,
+        res: &mut Response,
         exchange: Exchange,
         keep_alive: bool,
         server: &HeaderValue,
-    ) -> (bool, Option<Tail>, HeaderMap) {
-        let (parts, body) = res.into_parts();
+    ) -> (bool, Option<Tail>) {
+        let status = res.status();
+        let body = std::mem::take(res.body_mut());
         let (framing, payload) = plan(
-            parts.status,
-            &parts.headers,
+            status,
+            res.headers(),
             body.into_inner(),
             exchange.is_head,
             exchange.version,
         );
         let keep_alive = keep_alive && framing != ResponseFraming::Close;
         let head = ResponseHead {
-            status: parts.status,
+            status,
             request_version: exchange.version,
-            headers: &parts.headers,
+            headers: res.headers(),
             framing,
             keep_alive,
             server,
@@ -156,7 +159,7 @@ impl Outbox {
             }
             Payload::Later(tail) => Some(tail),
         };
-        (keep_alive, tail, parts.headers)
+        (keep_alive, tail)
     }
 
     /// Queues a plain-text error response that closes the connection.
@@ -304,8 +307,8 @@ mod tests {
             keep_alive: true,
         };
         let server = HeaderValue::from_static("t");
-        let res = Response::new(Body::from(body));
-        let (keep_alive, tail, _) = outbox.queue_response(res, exchange, true, &server);
+        let mut res = Response::new(Body::from(body));
+        let (keep_alive, tail) = outbox.queue_response(&mut res, exchange, true, &server);
         assert!(keep_alive && tail.is_none());
     }
 
