@@ -23,6 +23,8 @@
 # Environment (optional): ROUNDS=5 N=1500 WARMUP=500 LOADS=9 CPU=1
 #   BUNDLE=path (default: the storefront's React server bundle)  PROPS, URL as v8-raw takes them
 #   FRESH=0    only the render loops, not the fresh-context part
+#   HIVER_YOUNG_MB=48  the young generation of the v8-hiver and pool loops (the storefront's
+#              Preact uses 12: V8::young_generation)
 set -euo pipefail
 export LC_ALL=C
 
@@ -31,6 +33,7 @@ N=${N:-1500}
 WARMUP=${WARMUP:-500}
 LOADS=${LOADS:-9}
 CPU=${CPU:-1}
+HIVER_YOUNG_MB=${HIVER_YOUNG_MB:-48}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT_DIR=$(cd "$HERE/../.." && pwd)
 LOG_TAG=v8-raw
@@ -59,8 +62,8 @@ LOOPS=(
   "v8-default|$RAW"
   "v8-system|HEAP=system $RAW"
   "v8-heap_limits_4_64|HEAP=4,64 $RAW"
-  "v8-hiver|HEAP=4,64 YOUNG_MB=48 $RAW"
-  "pool|$POOL"
+  "v8-hiver|HEAP=4,64 YOUNG_MB=$HIVER_YOUNG_MB $RAW"
+  "pool|YOUNG_MB=$HIVER_YOUNG_MB $POOL"
 )
 STARTS=(
   "compile|START=compile $RAW"
@@ -72,7 +75,7 @@ STARTS=(
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A RATE LOAD FIRST
-echo "node $(node --version), node $("$NODE24" --version), $("$DENO" --version | head -n 2 | paste -sd' '), bun $("$BUN" --version); v8 crate $(grep -m1 -A1 'name = "v8"' "$HERE/Cargo.lock" | sed -n 's/version = //p' | tr -d '"'); $N renders after $WARMUP, $ROUNDS rounds, CPU $CPU"
+echo "node $(node --version), node $("$NODE24" --version), $("$DENO" --version | head -n 2 | paste -sd' '), bun $("$BUN" --version); v8 crate $(grep -m1 -A1 'name = "v8"' "$HERE/Cargo.lock" | sed -n 's/version = //p' | tr -d '"'); $N renders after $WARMUP, $ROUNDS rounds, CPU $CPU, HIVER_YOUNG_MB=$HIVER_YOUNG_MB"
 for round in $(seq "$ROUNDS"); do
   for entry in "${LOOPS[@]}"; do
     name=${entry%%|*}
