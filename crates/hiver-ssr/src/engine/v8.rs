@@ -71,8 +71,8 @@ impl V8 {
     /// `bench/pair.sh`, alternating pairs), 12 MiB made Preact 1.12–1.27× as fast as the
     /// default (preact-render-to-string keeps its page alive as a rope of thousands of
     /// pieces, copied at every scavenge, and smaller semi-spaces keep that copy in the
-    /// core's cache), 6 MiB and 24 MiB less so, while React was 0.92–0.96× as fast with
-    /// 12 MiB. Measure with your own bundle before changing it.
+    /// core's cache), 6 MiB and 24 MiB less so, while React was 0.93–0.96× as fast with
+    /// 12 MiB (4 pairs). Measure with your own bundle before changing it.
     pub const fn young_generation(mut self, bytes: usize) -> Self {
         self.young_generation = if bytes < limits::MIN_YOUNG_GENERATION {
             limits::MIN_YOUNG_GENERATION
