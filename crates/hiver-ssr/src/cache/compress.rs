@@ -77,6 +77,7 @@ impl Compression {
 
     /// Whether [`apply`](Self::apply) may build a variant at all (it also skips bodies
     /// under `min_size`).
+    #[cfg(any(feature = "framework", test))]
     pub(crate) fn compresses(&self) -> bool {
         self.enabled && (self.brotli || self.gzip)
     }
