@@ -123,6 +123,11 @@ use std::time::Duration;
 
 #[cfg(feature = "v8")]
 pub use self::v8::V8;
+
+/// The smallest young generation `V8::young_generation` takes, in bytes: three 1 MiB
+/// semi-spaces' worth (smaller values are raised to it). Here rather than beside `V8` so
+/// that configuration can be checked in builds without V8.
+pub const MIN_YOUNG_GENERATION: usize = 3 << 20;
 pub use bundle::Bundle;
 pub use error::{BundleError, RenderError};
 pub use quickjs::QuickJs;

@@ -54,10 +54,6 @@ pub(crate) use value::{count, driver, engine, path, port, text};
 /// The file read when `--config` is not given, if it exists in the current directory.
 pub const DEFAULT_FILE: &str = "hiver.toml";
 
-/// The smallest `ssr.v8_young_generation`: three 1 MiB semi-spaces' worth, what
-/// `hiver_ssr::engine::V8::young_generation` raises smaller values to.
-const MIN_V8_YOUNG_GENERATION: u64 = 3 << 20;
-
 /// The whole configuration, defaults filled in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -183,10 +179,11 @@ impl Config {
                      only; set the engine to v8 (--engine, HIVER_ENGINE or ssr.engine) or drop it",
                 ));
             }
-            if bytes < MIN_V8_YOUNG_GENERATION {
+            let min = hiver_ssr::engine::MIN_YOUNG_GENERATION as u64;
+            if bytes < min {
                 return Err(ConfigError::settings(format!(
                     "ssr.v8_young_generation (HIVER_V8_YOUNG_GENERATION) is {bytes} bytes; V8 \
-                     needs at least 3MiB ({MIN_V8_YOUNG_GENERATION} bytes)"
+                     needs at least 3MiB ({min} bytes)"
                 )));
             }
         }

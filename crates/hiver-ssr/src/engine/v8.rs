@@ -69,13 +69,14 @@ impl V8 {
     /// copies what is still alive. Which size renders fastest depends on the bundle:
     /// measured on the demo storefront's 88 KB page over HTTP (renders per CPU-second,
     /// `bench/pair.sh`, alternating pairs), 12 MiB made Preact 1.12–1.27× as fast as the
-    /// default (preact-render-to-string keeps its page alive as a rope of thousands of
-    /// pieces, copied at every scavenge, and smaller semi-spaces keep that copy in the
-    /// core's cache), 6 MiB and 24 MiB less so, while React was 0.93–0.96× as fast with
-    /// 12 MiB (4 pairs). Measure with your own bundle before changing it.
+    /// default, 6 MiB and 24 MiB less so, while React was 0.93–0.96× as fast with 12 MiB
+    /// (4 pairs). preact-render-to-string keeps its page alive as a rope of thousands of
+    /// pieces, copied at every scavenge; that smaller semi-spaces keep the copy in the
+    /// core's cache is a guess, not profiled. Measure with your own bundle before changing
+    /// it.
     pub const fn young_generation(mut self, bytes: usize) -> Self {
-        self.young_generation = if bytes < limits::MIN_YOUNG_GENERATION {
-            limits::MIN_YOUNG_GENERATION
+        self.young_generation = if bytes < super::MIN_YOUNG_GENERATION {
+            super::MIN_YOUNG_GENERATION
         } else {
             bytes
         };

@@ -61,20 +61,18 @@ impl Finisher {
         })
     }
 
-    /// Builds the page for `rendered` on a finisher thread.
+    /// Builds the page for `rendered` on a finisher thread, or right here when there are
+    /// none or the page has nothing to compress: then the build is one copy of the render
+    /// into the document, cheaper than the two thread wake-ups of the round trip.
     pub(crate) async fn finish(
         &self,
         spec: PageSpec,
         rendered: Rendered,
     ) -> Result<Page, PageFailure> {
-        let Some(jobs) = &self.jobs else {
+        let jobs = self.jobs.as_ref().filter(|_| spec.compression.compresses());
+        let Some(jobs) = jobs else {
             return spec.build(rendered);
         };
-        if !spec.compression.compresses() {
-            // Without compression the build is one copy of the render into the document,
-            // cheaper than the two thread wake-ups of a round trip to a finisher thread.
-            return spec.build(rendered);
-        }
         let (reply, answer) = flume::bounded(1);
         let job: Job = Box::new(move || {
             // The request may have gone away; nobody is left to tell.

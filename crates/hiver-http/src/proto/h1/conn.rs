@@ -209,10 +209,8 @@ impl<S: Service> Conn<S> {
         let mut call = pin!(call);
         // Most handlers answer on their first poll: the request timer is only
         // armed (a clock read and a timer-wheel move) for one that waits.
-        // Polled here rather than in a helper `async fn`, which would move
-        // the response out through one more state machine.
-        // The response is matched out where it lands, with no `Option` around it: each
-        // wrapper is one more copy of it.
+        // Polled here rather than in a helper `async fn`, and matched out with
+        // no `Option` around it: each wrapper is one more copy of the response.
         let mut res = match poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await {
             Poll::Ready(res) => res,
             Poll::Pending => {

@@ -33,10 +33,6 @@ const INITIAL_HEAP: usize = 4 << 20;
 /// sets another.
 pub(super) const YOUNG_GENERATION: usize = 48 << 20;
 
-/// The smallest young generation [`V8::young_generation`](super::V8::young_generation)
-/// takes: three 1 MiB semi-spaces' worth.
-pub(super) const MIN_YOUNG_GENERATION: usize = 3 << 20;
-
 /// What the near-heap-limit callback needs: the isolate to stop, and a flag for the engine.
 #[derive(Debug)]
 pub(super) struct HeapGuard {
