@@ -15,6 +15,8 @@
 //!   ARG=utf8 | onebyte   how the props string crosses into V8
 //!   READ=lossy | buf     to_rust_string_lossy per render, or write_utf8_into a reused String
 //!   CHECKPOINT=1|0   perform_microtask_checkpoint after each render, as hiver-ssr does
+//!   PUMP=0|1         run the platform's pending foreground tasks (V8's minor-GC task among
+//!                    them) after each render, as an event loop between requests does
 //!   OUT=path         write the last render's HTML there (to compare with node's bytes)
 //!   START=compile | codecache | snapshot   how each isolate gets the prelude and bundle:
 //!                    compiled from source; compiled with V8's code cache (produced first
@@ -51,6 +53,7 @@ struct Config {
     read_into_buf: bool,
     out: Option<String>,
     checkpoint: bool,
+    pump: bool,
     start: Start,
     loads: u32,
     cache_after_render: bool,
@@ -98,6 +101,7 @@ fn config() -> Result<Config, String> {
             .transpose()?,
         flags: env_or("V8_FLAGS", ""),
         single_platform: env_or("PLATFORM", "default") == "single",
+        pump: env_or("PUMP", "0") == "1",
         one_byte_arg: env_or("ARG", "utf8") == "onebyte",
         read_into_buf: env_or("READ", "lossy") == "buf",
         out: std::env::var("OUT").ok(),
@@ -184,7 +188,8 @@ fn run() -> Result<(), String> {
     } else {
         v8::new_default_platform(0, false)
     };
-    v8::V8::initialize_platform(platform.make_shared());
+    let platform = platform.make_shared();
+    v8::V8::initialize_platform(platform.clone());
     v8::V8::initialize();
     {
         const MB: usize = 1 << 20;
@@ -233,13 +238,20 @@ fn run() -> Result<(), String> {
     );
     let (mut isolate, loaded) = started.expect("LOADS is at least 1");
     let isolate = &mut isolate;
+    let pump = |isolate: &mut v8::OwnedIsolate| {
+        if cfg.pump {
+            while v8::Platform::pump_message_loop(&platform, isolate, false) {}
+        }
+    };
     for _ in 0..cfg.warmup {
         render_once(isolate, &cfg, &loaded, &mut html)?;
+        pump(isolate);
     }
     for _ in 0..cfg.rounds {
         let t = Instant::now();
         for _ in 0..cfg.n {
             render_once(isolate, &cfg, &loaded, &mut html)?;
+            pump(isolate);
         }
         let secs = t.elapsed().as_secs_f64();
         println!(

@@ -107,7 +107,7 @@
 //! | budget | QuickJS | V8 |
 //! |---|---|---|
 //! | time | the interrupt handler QuickJS polls checks the deadline | a watchdog thread per context calls `terminate_execution` at the deadline; the isolate is usable again afterwards (`cancel_terminate_execution`) |
-//! | memory | the runtime's allocator refuses past the limit | the old generation (what the page keeps alive) is capped at `Limits::memory`, with a young generation on top for each render's short-lived garbage (48 MiB by default, `V8::young_generation` sets another) (a young generation carved out of a small cap made renders 0.6-0.7x as fast); near the cap a callback terminates the script and grants a little more room, so V8 unwinds instead of aborting the process |
+//! | memory | the runtime's allocator refuses past the limit | the old generation (what the page keeps alive) is capped at `Limits::memory`, with a young generation on top for each render's short-lived garbage (24 MiB by default, `V8::young_generation` sets another, collected between renders by `Engine::idle`) (a young generation carved out of a small cap made renders 0.6-0.7x as fast); near the cap a callback terminates the script and grants a little more room, so V8 unwinds instead of aborting the process |
 //! | stack | `set_max_stack_size` | V8's own limit (984 KiB below the top of the thread's stack); `Limits::stack` is not applied, since V8 152 drops a per-isolate limit given at creation and the crate exposes no other way. The pool's threads have `Limits::stack` + 2 MiB of stack |
 
 mod bundle;
@@ -146,8 +146,8 @@ pub struct Limits {
     /// Wall-clock time one render (or loading the bundle) may take.
     pub time: Duration,
     /// Bytes the context's heap may use; the engine's allocator refuses more. (V8: the cap of
-    /// the old generation, which holds what outlives a render; the young generation, 48 MiB
-    /// at most, comes on top. V8 raises a limit below its own minimum heap, a few MiB, to
+    /// the old generation, which holds what outlives a render; the young generation, 24 MiB
+    /// at most by default, comes on top. V8 raises a limit below its own minimum heap, a few MiB, to
     /// that minimum.)
     pub memory: usize,
     /// Bytes of native stack the interpreter may use. The render thread's own stack is sized
@@ -212,6 +212,25 @@ pub trait Engine {
         _sink: &mut dyn RenderSink,
     ) -> Result<Delivery, RenderError> {
         self.render(url, props_json).map(Delivery::Whole)
+    }
+
+    /// Runs the housekeeping the engine put off while it rendered. The render thread calls
+    /// it after each render's result is handed over, before it waits for the next job, so
+    /// the work falls between renders rather than inside one.
+    ///
+    /// The default does nothing. V8 runs the tasks its heap posted meanwhile (the
+    /// young-generation collection it scheduled when a render filled most of the young
+    /// generation, incremental marking steps), as an event loop does between requests;
+    /// that scavenge then finds the finished render's objects dead instead of copying
+    /// them mid-render.
+    ///
+    /// # Errors
+    ///
+    /// As [`render`](Self::render), for JavaScript that ran from such a task (a
+    /// `FinalizationRegistry` callback) and overran the time budget or the memory limit;
+    /// the caller then replaces the engine.
+    fn idle(&mut self) -> Result<(), RenderError> {
+        Ok(())
     }
 }
 

@@ -8,22 +8,32 @@ use hiver_ssr::engine::{Bundle, BundleError, Engine, EngineFactory, Limits, Rend
 use hiver_ssr::{RenderError, RenderPool};
 use serde_json::json;
 
-/// Echoes the URL with the bundle source and a per-context render count; panics on `/panic`.
+/// Echoes the URL with the bundle source and a per-context render count; panics on `/panic`;
+/// counts its `idle` calls, and panics in the one after `/idle-fails`.
 struct Echo {
     source: String,
     renders: u32,
+    idles: Arc<AtomicUsize>,
+    fail_idle: bool,
 }
 
 impl Engine for Echo {
     fn render(&mut self, url: &str, props_json: &str) -> Result<RenderResult, RenderError> {
         assert_ne!(url, "/panic", "the stand-in engine panics on request");
         self.renders += 1;
+        self.fail_idle = url == "/idle-fails";
         let html = format!("{}|{url}|{props_json}|{}", self.source, self.renders);
         Ok(RenderResult {
             html,
             head: String::new(),
             status: 200,
         })
+    }
+
+    fn idle(&mut self) -> Result<(), RenderError> {
+        self.idles.fetch_add(1, Ordering::SeqCst);
+        assert!(!self.fail_idle, "the stand-in engine fails between renders");
+        Ok(())
     }
 }
 
@@ -32,6 +42,8 @@ struct EchoFactory {
     created: Arc<AtomicUsize>,
     /// When set, `create` panics, as a broken backend might.
     broken: Arc<AtomicBool>,
+    /// `idle` calls, every context together.
+    idles: Arc<AtomicUsize>,
 }
 
 impl EngineFactory for EchoFactory {
@@ -42,7 +54,12 @@ impl EngineFactory for EchoFactory {
         );
         self.created.fetch_add(1, Ordering::SeqCst);
         let source = bundle.source().to_owned();
-        Ok(Box::new(Echo { source, renders: 0 }))
+        Ok(Box::new(Echo {
+            source,
+            renders: 0,
+            idles: Arc::clone(&self.idles),
+            fail_idle: false,
+        }))
     }
 
     fn name(&self) -> &'static str {
@@ -149,4 +166,34 @@ fn an_engine_without_streaming_answers_a_streamed_submit_whole() {
         panic!("the default render_streaming renders whole: {started:?}")
     };
     assert_eq!(page.result.html, "A|/s|1|1");
+}
+
+#[test]
+fn the_engine_idles_after_each_render_and_a_panicking_idle_replaces_its_context() {
+    let factory = EchoFactory::default();
+    let pool = RenderPool::builder()
+        .threads(1)
+        .engine(factory.clone())
+        .build(Bundle::from_source("b.js", "A"))
+        .expect("builds");
+    for n in 1..=3 {
+        let page = pool.render_blocking("/a", &json!({})).expect("renders");
+        assert!(
+            page.result.html.ends_with(&format!("|{n}")),
+            "{}",
+            page.result.html
+        );
+    }
+    // The one thread idles after handing each page over, so by the time the third page is
+    // back the first two idles are done.
+    assert!(factory.idles.load(Ordering::SeqCst) >= 2);
+    let page = pool
+        .render_blocking("/idle-fails", &json!({}))
+        .expect("the page is fine");
+    assert!(page.result.html.ends_with("|4"));
+    // The context whose idle failed is replaced before the next job: it counts from 1.
+    let page = pool.render_blocking("/a", &json!({})).expect("renders");
+    assert!(page.result.html.ends_with("|1"), "{}", page.result.html);
+    assert_eq!(pool.metrics().context_replacements, 1);
+    assert!(factory.idles.load(Ordering::SeqCst) >= 4);
 }

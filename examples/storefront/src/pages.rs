@@ -5,7 +5,7 @@ use std::time::Duration;
 use hiver_ssr::serve::{PagePolicy, RequestParts, Ssr, SsrBuilder, SsrError};
 use serde_json::{Map, Value, json};
 
-use crate::config::{Config, Engine, Framework};
+use crate::config::{Config, Engine};
 
 /// The listing's query parameters (web/README.md): the only ones that change the page, so
 /// the only ones in its cache key. Tracking tags and cache busters share one page.
@@ -37,7 +37,7 @@ pub fn ssr(config: &Config) -> Result<Ssr, SsrError> {
     let entry = format!("src/{}/client.jsx", config.framework.name());
     // `STOREFRONT_CACHE=off`: every route renders every time (benchmarks of the renderer).
     let store = |policy: PagePolicy| policy.no_store(!config.cache);
-    engine(config.engine, config.framework)
+    engine(config.engine)
         .bundle(config.server_bundle())
         .manifest(build.join(".vite/manifest.json"), entry)
         .page(
@@ -68,26 +68,12 @@ pub fn ssr(config: &Config) -> Result<Ssr, SsrError> {
         .build()
 }
 
-/// An SSR builder rendering `framework`'s bundle on `engine` (only V8 has settings that
-/// depend on the framework).
-#[cfg_attr(not(feature = "v8"), allow(unused_variables))]
-fn engine(engine: Engine, framework: Framework) -> SsrBuilder {
+/// An SSR builder rendering on `engine`, with its default settings.
+fn engine(engine: Engine) -> SsrBuilder {
     match engine {
         Engine::QuickJs => Ssr::builder().engine(hiver_ssr::engine::QuickJs),
         #[cfg(feature = "v8")]
-        Engine::V8 => Ssr::builder().engine(v8(framework)),
-    }
-}
-
-/// V8 for `framework`'s bundle. Preact's page renders fastest with a 12 MiB young
-/// generation (measured on this page: 1.12–1.27x the renders per CPU-second of V8's
-/// default 48 MiB; React's is slower with it, so React keeps the default). See
-/// `hiver_ssr::engine::V8::young_generation`.
-#[cfg(feature = "v8")]
-fn v8(framework: Framework) -> hiver_ssr::engine::V8 {
-    match framework {
-        Framework::Preact => hiver_ssr::engine::V8.young_generation(12 << 20),
-        Framework::React => hiver_ssr::engine::V8,
+        Engine::V8 => Ssr::builder().engine(hiver_ssr::engine::V8),
     }
 }
 

@@ -22,7 +22,7 @@
 //! | `ssr.render_timeout` | `HIVER_RENDER_TIMEOUT` | | `2s` |
 //! | `ssr.cache_size` | `HIVER_CACHE_SIZE` | | `256MiB` |
 //! | `ssr.cache_ttl` | `HIVER_CACHE_TTL` | | `60s` |
-//! | `ssr.v8_young_generation` | `HIVER_V8_YOUNG_GENERATION` | | `48MiB` (engine `v8` only; at least `3MiB`) |
+//! | `ssr.v8_young_generation` | `HIVER_V8_YOUNG_GENERATION` | | `24MiB` (engine `v8` only; at least `3MiB`) |
 //! | `metrics.enabled` | `HIVER_METRICS_ENABLED` | | `true` |
 //! | `metrics.path` | `HIVER_METRICS_PATH` | | `/metrics` |
 //!

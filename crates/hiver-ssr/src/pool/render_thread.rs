@@ -75,8 +75,27 @@ impl RenderThread {
             Reply::Whole(reply) => self.whole(&job, reply, &span, started),
             Reply::Stream(events) => self.stream(&job, events, &span, started),
         });
-        if tainted {
+        if tainted || !self.idle() {
             self.replace();
+        }
+    }
+
+    /// Lets the engine do what it put off while rendering, now that the page is handed over;
+    /// whether the context is still sound.
+    fn idle(&mut self) -> bool {
+        let Some(engine) = self.engine.as_mut() else {
+            return true;
+        };
+        match catch_unwind(AssertUnwindSafe(|| engine.idle())) {
+            Ok(Ok(())) => true,
+            Ok(Err(error)) => {
+                tracing::error!(%error, "render thread: the context failed between renders");
+                false
+            }
+            Err(_) => {
+                tracing::error!("render thread: the engine panicked between renders");
+                false
+            }
         }
     }
 

@@ -27,11 +27,14 @@ use crate::engine::Limits;
 /// The old generation an isolate starts with: small, so idle render threads stay cheap.
 const INITIAL_HEAP: usize = 4 << 20;
 
-/// The young generation's default cap: three 16 MiB semi-spaces' worth, V8's own default
-/// on 64-bit builds without pointer compression. Semi-spaces grow on demand from 1 MiB, so
-/// an idle isolate does not pay for it. [`V8::young_generation`](super::V8::young_generation)
-/// sets another.
-pub(super) const YOUNG_GENERATION: usize = 48 << 20;
+/// The young generation's default cap: three 8 MiB semi-spaces' worth, half of V8's own
+/// default on 64-bit builds without pointer compression. Semi-spaces grow on demand from
+/// 1 MiB, so an idle isolate does not pay for it. With the young-generation collections
+/// run between renders ([`Engine::idle`](crate::engine::Engine::idle)), 24 MiB rendered the
+/// storefront's React page 1.03× and its Preact page 1.07× as fast as 48 MiB (pool loop,
+/// one core, BENCHMARKS.md). [`V8::young_generation`](super::V8::young_generation) sets
+/// another.
+pub(super) const YOUNG_GENERATION: usize = 24 << 20;
 
 /// What the near-heap-limit callback needs: the isolate to stop, and a flag for the engine.
 #[derive(Debug)]
