@@ -23,8 +23,9 @@
 # Environment (optional): ROUNDS=5 N=1500 WARMUP=500 LOADS=9 CPU=1
 #   BUNDLE=path (default: the storefront's React server bundle)  PROPS, URL as v8-raw takes them
 #   FRESH=0    only the render loops, not the fresh-context part
-#   HIVER_YOUNG_MB=48  the young generation of the v8-hiver and pool loops (the storefront's
-#              Preact uses 12: V8::young_generation)
+#   HIVER_YOUNG_MB=24  the young generation of the v8-hiver and pool loops (hiver-ssr's
+#              default: V8::young_generation). v8-hiver also runs V8's pending tasks after
+#              each render with the same collection trigger, as hiver-ssr's render threads do.
 set -euo pipefail
 export LC_ALL=C
 
@@ -33,7 +34,7 @@ N=${N:-1500}
 WARMUP=${WARMUP:-500}
 LOADS=${LOADS:-9}
 CPU=${CPU:-1}
-HIVER_YOUNG_MB=${HIVER_YOUNG_MB:-48}
+HIVER_YOUNG_MB=${HIVER_YOUNG_MB:-24}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT_DIR=$(cd "$HERE/../.." && pwd)
 LOG_TAG=v8-raw
@@ -62,7 +63,7 @@ LOOPS=(
   "v8-default|$RAW"
   "v8-system|HEAP=system $RAW"
   "v8-heap_limits_4_64|HEAP=4,64 $RAW"
-  "v8-hiver|HEAP=4,64 YOUNG_MB=$HIVER_YOUNG_MB $RAW"
+  "v8-hiver|HEAP=4,64 YOUNG_MB=$HIVER_YOUNG_MB PUMP=1 V8_FLAGS=--minor-gc-task-trigger=40 $RAW"
   "pool|YOUNG_MB=$HIVER_YOUNG_MB $POOL"
 )
 STARTS=(

@@ -10,7 +10,7 @@
 //!   URL=/  PROPS='{"path":"/","query":{},"cart":{"count":0}}'   (JSON, parsed once)
 //!   N=3000 WARMUP=1000 ROUNDS=1   renders per timed round, untimed renders first
 //!   ENGINE=v8 | quickjs
-//!   YOUNG_MB=48      V8's young generation (`V8::young_generation`), in MiB
+//!   YOUNG_MB=24      V8's young generation (`V8::young_generation`, whose default this is), in MiB
 //!
 //! Prints one line per round: `pool renders/s=… ms/render=… html_bytes=… per_cpu_second=…`
 //! (the last: renders ÷ this process's CPU seconds, both threads).
@@ -66,7 +66,7 @@ fn run() -> Result<(), String> {
     let warmup = env_num("WARMUP", 1000)?;
     let rounds = env_num("ROUNDS", 1)?;
     let builder = RenderPool::builder().threads(1);
-    let young = env_num("YOUNG_MB", 48)? as usize;
+    let young = env_num("YOUNG_MB", 24)? as usize;
     let builder = match env_or("ENGINE", "v8").as_str() {
         "v8" => builder.engine(V8.young_generation(young << 20)),
         "quickjs" => builder.engine(QuickJs),
