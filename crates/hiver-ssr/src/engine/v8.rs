@@ -70,9 +70,9 @@ impl V8 {
     /// ([`Engine::idle`](super::Engine::idle)), so the collection finds that render's
     /// objects dead, as long as the next render fits in the 60 % left; a render that
     /// allocates more than that is collected mid-render, copying what is still alive. On
-    /// the demo storefront's 88 KB page (pool loop, one core, alternating rounds), 24 MiB
-    /// rendered React 1.03× and Preact 1.07× as fast as 48 MiB, and Preact 1.13× as fast as
-    /// 12 MiB. Measure with your own bundle before changing it.
+    /// the demo storefront's 88 KB page (pool loop, one core, medians of 3 alternating
+    /// rounds), 24 MiB rendered React 1.07× and Preact 1.10× as fast as 48 MiB, and Preact
+    /// 1.13× as fast as 12 MiB. Measure with your own bundle before changing it.
     pub const fn young_generation(mut self, bytes: usize) -> Self {
         self.young_generation = if bytes < super::MIN_YOUNG_GENERATION {
             super::MIN_YOUNG_GENERATION

@@ -31,7 +31,7 @@ const INITIAL_HEAP: usize = 4 << 20;
 /// default on 64-bit builds without pointer compression. Semi-spaces grow on demand from
 /// 1 MiB, so an idle isolate does not pay for it. With the young-generation collections
 /// run between renders ([`Engine::idle`](crate::engine::Engine::idle)), 24 MiB rendered the
-/// storefront's React page 1.03× and its Preact page 1.07× as fast as 48 MiB (pool loop,
+/// storefront's React page 1.07× and its Preact page 1.10× as fast as 48 MiB (pool loop,
 /// one core, BENCHMARKS.md). [`V8::young_generation`](super::V8::young_generation) sets
 /// another.
 pub(super) const YOUNG_GENERATION: usize = 24 << 20;
