@@ -1,6 +1,6 @@
 //! `Json<T>`: both an extractor and a response.
 
-use bytes::{BufMut, BytesMut};
+use bytes::Bytes;
 use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::Serialize;
@@ -95,11 +95,11 @@ fn json_error(err: serde_json::Error) -> JsonRejection {
 
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
-        let mut buf = BytesMut::with_capacity(128).writer();
+        let mut buf = Vec::with_capacity(128);
         match serde_json::to_writer(&mut buf, &self.0) {
             Ok(()) => with_content_type(
                 HeaderValue::from_static("application/json"),
-                buf.into_inner().freeze(),
+                Bytes::from(buf),
             ),
             Err(err) => text_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
