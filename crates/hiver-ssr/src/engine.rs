@@ -146,9 +146,9 @@ pub struct Limits {
     /// Wall-clock time one render (or loading the bundle) may take.
     pub time: Duration,
     /// Bytes the context's heap may use; the engine's allocator refuses more. (V8: the cap of
-    /// the old generation, which holds what outlives a render; the young generation, 24 MiB
-    /// at most by default, comes on top. V8 raises a limit below its own minimum heap, a few MiB, to
-    /// that minimum.)
+    /// the old generation, which holds what outlives a render; the young generation, by
+    /// default 24 MiB at most, comes on top. V8 raises a limit below its own minimum heap,
+    /// a few MiB, to that minimum.)
     pub memory: usize,
     /// Bytes of native stack the interpreter may use. The render thread's own stack is sized
     /// larger than this. (QuickJS only: V8 keeps its own limit of 984 KiB, see the budget
@@ -219,8 +219,8 @@ pub trait Engine {
     /// the work falls between renders rather than inside one.
     ///
     /// The default does nothing. V8 runs the tasks its heap posted meanwhile (the
-    /// young-generation collection it scheduled when a render filled most of the young
-    /// generation, incremental marking steps), as an event loop does between requests;
+    /// young-generation collection it schedules once a render has filled 40 % of a
+    /// semi-space, incremental marking steps), as an event loop does between requests;
     /// that scavenge then finds the finished render's objects dead instead of copying
     /// them mid-render.
     ///
