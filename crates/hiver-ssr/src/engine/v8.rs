@@ -133,6 +133,16 @@ struct Guards<'a> {
     deadline: Instant,
 }
 
+impl Guards<'_> {
+    /// Disarms the watchdog and, if a budget stopped the script, clears the termination so
+    /// the isolate runs JavaScript again.
+    fn release(self, isolate: &v8::Isolate) {
+        if self.watchdog.disarm() || self.heap.hit() {
+            isolate.cancel_terminate_execution();
+        }
+    }
+}
+
 /// The try-catch scope every step runs in (a pinned `v8::TryCatch` over the render's handle
 /// scope); `'obj` is the handle scope's lifetime, which the values it makes live for.
 type TryCatch<'p, 't, 'obj, 'iso> =
@@ -166,9 +176,7 @@ impl V8 {
         };
         let cache_key = code_cache::Key::of(bundle);
         let loaded = load(&mut isolate, bundle, cache_key, guards);
-        if watchdog.disarm() || heap.hit() {
-            isolate.cancel_terminate_execution();
-        }
+        guards.release(&isolate);
         drop(running);
         let (context, api, script) = loaded?;
         {
@@ -216,9 +224,7 @@ impl Engine for V8Engine {
         v8::tc_scope!(let tc, scope);
         let page = render_page(tc, &self.api, url, props_json, guards, sink);
         tidy(tc, &self.api);
-        if self.watchdog.disarm() || self.heap.hit() {
-            tc.cancel_terminate_execution();
-        }
+        guards.release(tc);
         let page = page.map_err(Failure::into_render_error)?;
         if !self.cache_offered {
             self.cache_offered = true;
@@ -232,22 +238,19 @@ impl Engine for V8Engine {
     /// was only collected when full, which is mid-render, with the render's objects still
     /// alive to copy and promote. Run here, the collection V8 schedules once a semi-space is
     /// 40 % full finds the finished render dead. Measured on the storefront, cache off,
-    /// over HTTP (`bench/pair.sh`, 4 pairs): React 1.17–1.23× the renders per CPU-second;
-    /// in the pool loop on one core, React 1.26× and Preact level (BENCHMARKS.md).
+    /// over HTTP (`bench/pair.sh`, 4 pairs): React 1.17–1.23× the renders per CPU-second,
+    /// Preact level (BENCHMARKS.md, "V8's pending tasks run between renders").
     fn idle(&mut self) -> Result<(), RenderError> {
         let _running = Running::enter(&self.heap);
         self.watchdog.arm(self.time);
-        while v8::Platform::pump_message_loop(platform(), &self.isolate, false) {}
-        let failure = if self.heap.hit() {
-            Some(Failure::Memory)
-        } else if self.watchdog.fired() {
-            Some(Failure::Timeout)
-        } else {
-            None
+        let guards = Guards {
+            watchdog: &self.watchdog,
+            heap: &self.heap,
+            deadline: Instant::now() + self.time,
         };
-        if self.watchdog.disarm() || self.heap.hit() {
-            self.isolate.cancel_terminate_execution();
-        }
+        while v8::Platform::pump_message_loop(platform(), &self.isolate, false) {}
+        let failure = stopped(guards);
+        guards.release(&self.isolate);
         failure.map_or(Ok(()), |failure| Err(failure.into_render_error()))
     }
 }
@@ -606,20 +609,21 @@ mod tests {
         engine.render("/x", r#"{"n":7}"#).expect("renders").html
     }
 
-    /// The bytes of live objects in `isolate`'s new space.
-    fn new_space_used(isolate: &mut v8::Isolate) -> usize {
+    /// `isolate`'s new space: the bytes of live objects in it, and its size.
+    fn new_space(isolate: &mut v8::Isolate) -> (usize, usize) {
         (0..isolate.number_of_heap_spaces())
             .filter_map(|i| isolate.get_heap_space_statistics(i))
             .filter(|s| s.space_name().to_bytes() == b"new_space")
-            .map(|s| s.space_used_size())
-            .sum()
+            .fold((0, 0), |(used, size), s| {
+                (used + s.space_used_size(), size + s.space_size())
+            })
     }
 
     #[test]
     fn idle_collects_a_finished_renders_garbage() {
-        // Each render leaves about 1 MiB of dead strings. Once a render has filled 40 % of
-        // the young generation, V8 has scheduled its collection task, and only `idle` runs
-        // it: the new space then empties between renders, which it never does without.
+        // Each render leaves about 1 MiB of dead strings. Once renders have filled 40 % of
+        // a semi-space, V8 has scheduled its collection task, and only `idle` runs it: the
+        // new space then empties between renders, which it never does without.
         let bundle = Bundle::from_source(
             "idle-garbage.js",
             "globalThis.render = () => { let a = []; \
@@ -631,9 +635,9 @@ mod tests {
         for _ in 0..40 {
             let html = engine.render("/", "{}").expect("renders").html;
             assert_eq!(html, "<p>20000</p>");
-            let before = new_space_used(&mut engine.isolate);
+            let (before, _) = new_space(&mut engine.isolate);
             engine.idle().expect("nothing failed between renders");
-            let after = new_space_used(&mut engine.isolate);
+            let (after, _) = new_space(&mut engine.isolate);
             seen.push((before, after));
         }
         let collected = seen
@@ -665,11 +669,7 @@ mod tests {
             let script = v8::Script::compile(scope, source, None).expect("compiles");
             script.run(scope).expect("runs");
         }
-        (0..isolate.number_of_heap_spaces())
-            .filter_map(|i| isolate.get_heap_space_statistics(i))
-            .filter(|s| s.space_name().to_bytes() == b"new_space")
-            .map(|s| s.space_size())
-            .sum()
+        new_space(&mut isolate).1
     }
 
     #[test]
