@@ -67,14 +67,19 @@ impl EngineFactory for EchoFactory {
     }
 }
 
+/// A pool of `threads` render threads on `factory`, loaded with the bundle `A`.
+fn pool(factory: &EchoFactory, threads: usize) -> RenderPool {
+    RenderPool::builder()
+        .threads(threads)
+        .engine(factory.clone())
+        .build(Bundle::from_source("b.js", "A"))
+        .expect("builds")
+}
+
 #[test]
 fn one_context_per_thread_plus_one_to_validate() {
     let factory = EchoFactory::default();
-    let pool = RenderPool::builder()
-        .threads(2)
-        .engine(factory.clone())
-        .build(Bundle::from_source("b.js", "A"))
-        .expect("builds");
+    let pool = pool(&factory, 2);
     assert_eq!(factory.created.load(Ordering::SeqCst), 3);
     let page = pool
         .render_blocking("/x", &json!({ "k": "v" }))
@@ -93,11 +98,7 @@ fn one_context_per_thread_plus_one_to_validate() {
 #[test]
 fn a_panicking_engine_is_a_crash_error_and_its_context_is_replaced() {
     let factory = EchoFactory::default();
-    let pool = RenderPool::builder()
-        .threads(1)
-        .engine(factory.clone())
-        .build(Bundle::from_source("b.js", "A"))
-        .expect("builds");
+    let pool = pool(&factory, 1);
     assert!(
         pool.render_blocking("/a", &json!({}))
             .expect("ok")
@@ -132,11 +133,7 @@ fn a_panicking_engine_is_a_crash_error_and_its_context_is_replaced() {
 #[test]
 fn a_factory_that_panics_while_rebuilding_does_not_kill_the_thread() {
     let factory = EchoFactory::default();
-    let pool = RenderPool::builder()
-        .threads(1)
-        .engine(factory.clone())
-        .build(Bundle::from_source("b.js", "A"))
-        .expect("builds");
+    let pool = pool(&factory, 1);
     factory.broken.store(true, Ordering::SeqCst);
     // The engine panics, then rebuilding it panics too.
     let err = pool
@@ -156,11 +153,7 @@ fn a_factory_that_panics_while_rebuilding_does_not_kill_the_thread() {
 
 #[test]
 fn an_engine_without_streaming_answers_a_streamed_submit_whole() {
-    let pool = RenderPool::builder()
-        .threads(1)
-        .engine(EchoFactory::default())
-        .build(Bundle::from_source("b.js", "A"))
-        .expect("builds");
+    let pool = pool(&EchoFactory::default(), 1);
     let started = pool.submit_stream("/s", &json!(1)).expect("queued").wait();
     let Ok(hiver_ssr::pool::Started::Whole(page)) = started else {
         panic!("the default render_streaming renders whole: {started:?}")
@@ -171,11 +164,7 @@ fn an_engine_without_streaming_answers_a_streamed_submit_whole() {
 #[test]
 fn the_engine_idles_after_each_render_and_a_panicking_idle_replaces_its_context() {
     let factory = EchoFactory::default();
-    let pool = RenderPool::builder()
-        .threads(1)
-        .engine(factory.clone())
-        .build(Bundle::from_source("b.js", "A"))
-        .expect("builds");
+    let pool = pool(&factory, 1);
     for n in 1..=3 {
         let page = pool.render_blocking("/a", &json!({})).expect("renders");
         assert!(
@@ -191,7 +180,7 @@ fn the_engine_idles_after_each_render_and_a_panicking_idle_replaces_its_context(
         .render_blocking("/idle-fails", &json!({}))
         .expect("the page is fine");
     assert!(page.result.html.ends_with("|4"));
-    // The context whose idle failed is replaced before the next job: it counts from 1.
+    // The context whose idle panicked is replaced before the next job: it counts from 1.
     let page = pool.render_blocking("/a", &json!({})).expect("renders");
     assert!(page.result.html.ends_with("|1"), "{}", page.result.html);
     assert_eq!(pool.metrics().context_replacements, 1);
