@@ -22,9 +22,7 @@ pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + 'stat
 ///
 /// Request bodies are always `Full` (the connection loop reads and de-chunks them,
 /// within the body limit, before the handler runs). A `Full` response body reaches
-/// the socket without being copied; a `File` one is read through the ring on io_uring (a
-/// file not in the page cache never blocks the worker), and on epoll read with `pread` if
-/// it fits one read (128 KiB) or sent with `sendfile(2)` from the file's pages if larger;
+/// the socket without being copied; a `File` one is sent as [`FileRegion`] describes;
 /// a `Stream` response body is sent chunked.
 pub struct Body {
     kind: Kind,
@@ -37,10 +35,16 @@ enum Kind {
     Stream(BodyStream),
 }
 
-/// A byte range of an open file, sent as a response body: read through the ring on io_uring
-/// (in reads of at most 128 KiB, never whole into memory, the last one sent with the
-/// responses queued behind it); on epoll read the same way if it fits one read, and sent
-/// with `sendfile(2)` if larger.
+/// A byte range of an open file, sent as a response body.
+///
+/// - Up to 8 KiB: read into memory and sent with its head in one send, on both drivers.
+/// - Larger, on epoll: sent with `sendfile(2)`, the kernel handing the file's pages to the
+///   socket without a user-space copy.
+/// - Larger, on io_uring: read through the ring in reads of at most 128 KiB (never whole
+///   into memory, the last one sent with the responses queued behind it), so a file that
+///   is not in the page cache never blocks the worker. A file made with
+///   [`FileRegion::memory`] cannot wait for a disk and goes out with `sendfile(2)` there
+///   too.
 ///
 /// The file is shared (`Arc`), so one open file (a `memfd` holding a cached page, a static
 /// asset) can answer many requests on every worker at once; each send reads at its own
@@ -52,12 +56,43 @@ pub struct FileRegion {
     file: Arc<File>,
     offset: u64,
     len: u64,
+    /// The file is in memory ([`FileRegion::memory`]): sending it never waits for a disk.
+    in_memory: bool,
 }
 
 impl FileRegion {
     /// `len` bytes of `file` from `offset`.
     pub fn new(file: Arc<File>, offset: u64, len: u64) -> Self {
-        FileRegion { file, offset, len }
+        FileRegion {
+            file,
+            offset,
+            len,
+            in_memory: false,
+        }
+    }
+
+    /// `bytes` copied into a sealed in-memory file
+    /// ([`hiver_runtime::fs::memory_file`]), the whole of it as the range. Worth it for
+    /// bytes that are sent many times and are larger than 8 KiB (a cached page): each
+    /// send then skips the copy from user memory into the socket, on both drivers. Each
+    /// such region holds a file descriptor while any clone of it lives.
+    ///
+    /// # Errors
+    ///
+    /// The file could not be made (no memory, or the descriptor limit).
+    pub fn memory(name: &str, bytes: &[u8]) -> io::Result<Self> {
+        let file = hiver_runtime::fs::memory_file(name, bytes)?;
+        Ok(FileRegion {
+            file: Arc::new(file),
+            offset: 0,
+            len: bytes.len() as u64,
+            in_memory: true,
+        })
+    }
+
+    /// Whether the file is in memory (made by [`FileRegion::memory`]).
+    pub fn is_in_memory(&self) -> bool {
+        self.in_memory
     }
 
     /// The whole of `file`, as long as it is now.

@@ -9,8 +9,8 @@ use common::{assert_date_and_server, both_drivers, get, post, start};
 
 both_drivers! {
     // A file body goes out after its head (read through the ring on io_uring, in three
-    // reads here; `sendfile` on epoll, being over one read), framed by Content-Length, and
-    // the connection goes on. The smaller files of the tests below are read on both.
+    // reads here; `sendfile` on epoll, being over 8 KiB), framed by Content-Length, and
+    // the connection goes on. The 5,000-byte files of the tests below are read on both.
     fn file_body_is_sent_whole_with_its_length(d) {
         let server = start(d);
         let mut c = server.client();
@@ -42,6 +42,25 @@ both_drivers! {
         assert_eq!(c.response().text(), "/uri/1");
         assert!(c.response().body == big_body(70_000));
         assert_eq!(c.response().text(), "/uri/2");
+    }
+
+    // An in-memory file over 8 KiB goes out with `sendfile` on both drivers (a smaller one
+    // is read and sent with its head): whole, in order with what is pipelined around it,
+    // and not at all for HEAD.
+    fn in_memory_file_bodies_are_sent_whole_and_in_order(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send([get("/memory?n=90000"), get("/uri/1"), get("/memory?n=4000"), get("/uri/2")].concat());
+        let resp = c.response();
+        assert_eq!(resp.framing, Framing::Length(90_000), "{:?}", resp.headers);
+        assert!(resp.body == big_body(90_000), "the in-memory file body differs");
+        assert_eq!(c.response().text(), "/uri/1");
+        assert!(c.response().body == big_body(4000));
+        assert_eq!(c.response().text(), "/uri/2");
+        c.send("HEAD /memory?n=90000 HTTP/1.1\r\nHost: test\r\n\r\n");
+        assert_eq!(c.head_response().header("content-length"), Some("90000"));
+        c.send(get("/uri/after-head"));
+        assert_eq!(c.response().text(), "/uri/after-head", "stray bytes after the HEAD response?");
     }
 
     // A file that turns out shorter than its region cannot be reported after the head:

@@ -72,3 +72,38 @@ pub async fn read_at(
         },
     }
 }
+
+/// A sealed in-memory file (`memfd`) holding `bytes`, named `name` (the name shows in
+/// `/proc/PID/fd`, nothing else). Its pages are always resident, so sending it with
+/// `sendfile(2)` never waits for a disk, and the kernel hands its pages to the socket
+/// without the user-space copy a send of the bytes would make. It is sealed against
+/// writes, shrinking and growing: a range of it stays valid for as long as the file is
+/// open.
+///
+/// # Errors
+///
+/// `memfd_create`, the write or the seal failed (no memory, or the descriptor limit).
+///
+/// # Examples
+///
+/// ```
+/// use std::os::unix::fs::FileExt;
+///
+/// let file = hiver_runtime::fs::memory_file("page", b"<p>cached</p>").unwrap();
+/// let mut buf = [0; 6];
+/// file.read_exact_at(&mut buf, 3).unwrap();
+/// assert_eq!(&buf, b"cached");
+/// assert!(file.write_at(b"x", 0).is_err());
+/// ```
+pub fn memory_file(name: &str, bytes: &[u8]) -> io::Result<File> {
+    use rustix::fs::{MemfdFlags, SealFlags};
+    use std::os::unix::fs::FileExt;
+    let fd = rustix::fs::memfd_create(name, MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)?;
+    let file = File::from(fd);
+    file.write_all_at(bytes, 0)?;
+    rustix::fs::fcntl_add_seals(
+        &file,
+        SealFlags::WRITE | SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL,
+    )?;
+    Ok(file)
+}

@@ -24,6 +24,7 @@ use hiver_http::{Body, BoxError, ConnectionInfo, FileRegion, Request, Response, 
 /// - `/big?n=N` → N bytes of `abcdefghij` repeated
 /// - `/file?n=N&over=M` → the same N bytes as a file body (a `memfd`) whose region claims
 ///   M bytes more than the file holds (default 0)
+/// - `/memory?n=N` → the same N bytes as an in-memory file body (`FileRegion::memory`)
 /// - `/status?code=N` → status N with the body `x`, which the server must drop where
 ///   the status allows no content (1xx, 204, 304)
 /// - `/peer` → `<peer addr> <local addr>` from the request's `ConnectionInfo`
@@ -66,6 +67,14 @@ async fn route(req: Request) -> Response {
             let over = query_num(&req, "over").unwrap_or(0);
             match pattern_file(n) {
                 Ok(file) => text(Body::file(FileRegion::new(file, 0, n + over))),
+                Err(e) => status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+        }
+        "/memory" => {
+            let n = query_num(&req, "n").unwrap_or(0);
+            let bytes = big_body(usize::try_from(n).unwrap_or(0));
+            match FileRegion::memory("test", &bytes) {
+                Ok(region) => text(Body::file(region)),
                 Err(e) => status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             }
         }

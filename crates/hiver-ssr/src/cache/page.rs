@@ -48,6 +48,34 @@ struct PageInner {
     created_at: SystemTime,
     tags: Box<[String]>,
     bundle_generation: u64,
+    /// The HTML in a sealed in-memory file, made at the page's first hit (see
+    /// [`Page::html_file`]); `None` inside when it was not made.
+    #[cfg(feature = "framework")]
+    html_file: std::sync::OnceLock<Option<hiver::FileRegion>>,
+}
+
+/// Pages whose HTML is at least this long are served from an in-memory file once cached:
+/// from 16 KiB a `sendfile` measured ahead of a send of the bytes on both drivers.
+#[cfg(feature = "framework")]
+const HTML_FILE_MIN: usize = 16 * 1024;
+
+/// The most pages holding an in-memory file at once, all caches of the process together:
+/// each holds a file descriptor, and the descriptors must stay available for connections
+/// (a common soft limit is 1,024). Further pages are served from memory as before.
+#[cfg(feature = "framework")]
+const HTML_FILES_MAX: usize = 256;
+
+/// Pages holding an in-memory file now.
+#[cfg(feature = "framework")]
+static HTML_FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[cfg(feature = "framework")]
+impl Drop for PageInner {
+    fn drop(&mut self) {
+        if let Some(Some(_)) = self.html_file.get() {
+            HTML_FILES.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
 
 impl Page {
@@ -82,6 +110,37 @@ impl Page {
     /// does not exist (the body was too small or did not compress). A cheap clone.
     pub fn body(&self, encoding: Encoding) -> Bytes {
         self.variant(encoding).unwrap_or(&self.0.html).clone()
+    }
+
+    /// The HTML as a region of a sealed in-memory file, for a page served again and again
+    /// from the cache: sent with `sendfile(2)`, it skips the copy from user memory into
+    /// the socket (the cached 88 KB storefront page: see BENCHMARKS.md). Made at the
+    /// first call and kept with the page. `None` for HTML under 16 KiB, while 256 pages of
+    /// the process hold one (each holds a file descriptor), or when the file could not be
+    /// made; then serve [`Page::body`].
+    #[cfg(feature = "framework")]
+    pub fn html_file(&self) -> Option<hiver::FileRegion> {
+        use std::sync::atomic::Ordering;
+        if self.0.html.len() < HTML_FILE_MIN {
+            return None;
+        }
+        self.0
+            .html_file
+            .get_or_init(|| {
+                if HTML_FILES.fetch_add(1, Ordering::Relaxed) >= HTML_FILES_MAX {
+                    HTML_FILES.fetch_sub(1, Ordering::Relaxed);
+                    return None;
+                }
+                match hiver::FileRegion::memory("hiver-page", &self.0.html) {
+                    Ok(region) => Some(region),
+                    Err(e) => {
+                        HTML_FILES.fetch_sub(1, Ordering::Relaxed);
+                        tracing::debug!(error = %e, "cached page served from memory: no memfd");
+                        None
+                    }
+                }
+            })
+            .clone()
     }
 
     /// The body stored for exactly `encoding`, if any.
@@ -231,6 +290,8 @@ impl PageBuilder {
             created_at: SystemTime::now(),
             tags: self.tags.into_boxed_slice(),
             bundle_generation: self.bundle_generation,
+            #[cfg(feature = "framework")]
+            html_file: std::sync::OnceLock::new(),
         }))
     }
 }

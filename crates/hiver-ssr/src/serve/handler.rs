@@ -22,7 +22,7 @@ use super::render_job::RenderJob;
 use super::request::{RequestParts, declared_query};
 use super::stream::{Raced, Streaming, continue_in_background, race};
 use super::{Inner, PageRoute, local};
-use crate::cache::{CacheError, CacheKey, Destination, Outcome, Page, Served};
+use crate::cache::{CacheError, CacheKey, Destination, Encoding, Outcome, Page, Served};
 use crate::document::HydrationState;
 
 /// `X-Hiver-Cache`: how the page was obtained (`hit-l1`, `miss`, `bypass`, ...).
@@ -143,7 +143,11 @@ fn respond(inner: &Inner, route: &PageRoute, mut served: Served, request: &Heade
     } else {
         route.cache_control.clone()
     };
-    let mut res = answer(page, request, cache_control, inner);
+    let cached = matches!(
+        outcome,
+        Outcome::HitL1 | Outcome::HitL2 | Outcome::Stale | Outcome::StaleOnError
+    );
+    let mut res = answer(page, request, cache_control, inner, cached);
     res.headers_mut().insert(
         X_HIVER_CACHE,
         HeaderValue::from_static(outcome_label(outcome)),
@@ -152,12 +156,15 @@ fn respond(inner: &Inner, route: &PageRoute, mut served: Served, request: &Heade
 }
 
 /// The response for `page`: 304 when `If-None-Match` matches, else the negotiated coding.
-/// Every page goes out through it.
+/// Every page goes out through it. A page served from the cache (`cached`) sends its
+/// identity HTML from an in-memory file where it has one ([`Page::html_file`]); a page
+/// rendered for this request is sent from memory (it may never be sent again).
 pub(crate) fn answer(
     page: &Page,
     request: &HeaderMap,
     cache_control: HeaderValue,
     inner: &Inner,
+    cached: bool,
 ) -> Response {
     let Some(encoding) = page.negotiate(request) else {
         let mut res = plain(StatusCode::NOT_ACCEPTABLE, "no acceptable content coding");
@@ -170,7 +177,14 @@ pub(crate) fn answer(
         inner.counters.not_modified.fetch_add(1, Ordering::Relaxed);
         (StatusCode::NOT_MODIFIED, Body::empty())
     } else {
-        (page.status(), Body::from(page.body(encoding)))
+        let file = (cached && encoding == Encoding::Identity)
+            .then(|| page.html_file())
+            .flatten();
+        let body = match file {
+            Some(region) => Body::file(region),
+            None => Body::from(page.body(encoding)),
+        };
+        (page.status(), body)
     };
     let mut res = Response::new(body);
     *res.status_mut() = status;

@@ -239,3 +239,35 @@ every_engine! {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+/// A cached page over 16 KiB goes out from its in-memory file (`sendfile` on both drivers)
+/// after the render that stored it went out from memory: the same bytes and length every
+/// time, on both workers (a hit in this worker's L1 or in the shared L2).
+#[test]
+fn a_big_cached_page_is_sent_whole_from_its_file_on_both_drivers() {
+    for driver in [hiver_runtime::Driver::IoUring, hiver_runtime::Driver::Epoll] {
+        let ssr = builder(crate::every_engine::Backend::QuickJs)
+            .page("/big", PagePolicy::new())
+            .build()
+            .unwrap();
+        let server = TestServer::with_driver(ssr.router(), driver);
+        let first = server.get("/big").send();
+        assert_eq!(first.header("x-hiver-cache"), Some("miss"), "{driver:?}");
+        let page = first.text();
+        assert!(page.len() > 32_000, "{}", page.len());
+        for _ in 0..8 {
+            let hit = server.get("/big").send();
+            let outcome = hit.header("x-hiver-cache").unwrap_or("").to_owned();
+            assert!(outcome.starts_with("hit-"), "{driver:?}: {outcome}");
+            assert_eq!(
+                hit.header("content-length"),
+                Some(page.len().to_string().as_str())
+            );
+            assert!(
+                hit.text() == page,
+                "{driver:?}: a hit's body differs from the render's"
+            );
+        }
+        assert_eq!(ssr.metrics().pool.renders, 1, "{driver:?}");
+    }
+}

@@ -256,7 +256,7 @@ impl<S: Service> Conn<S> {
     /// stalled client cannot be reported any more: the connection is dropped,
     /// which the client sees as a short body.
     async fn write_file(&mut self, region: FileRegion) -> Step {
-        if self.transport.reads_files(region.len()) {
+        if self.transport.reads_files(&region) {
             return self.write_file_read(region).await;
         }
         if !self.flush().await {

@@ -34,6 +34,8 @@ const LINGER_BYTES: usize = 256 * 1024;
 /// The most one file read takes: a file up to this size is read whole (the storefront's
 /// largest page is 88 KB); a larger one goes out a buffer of this size at a time.
 const FILE_READ_MAX: usize = 128 * 1024;
+/// File bodies up to this size are read and sent with their head (see `reads_files`).
+const FILE_READ_SMALL: u64 = 8 * 1024;
 
 /// What ended a wait.
 pub(super) enum Wake<T> {
@@ -87,19 +89,27 @@ impl Transport {
         }
     }
 
-    /// Whether a file body of `len` bytes is read and sent as bytes, queued with its head,
-    /// rather than with `sendfile(2)` after the head. On io_uring always: the read goes
-    /// through the ring, so a file that is not in the page cache never blocks the worker,
-    /// as `sendfile` would. On epoll when it fits one read (`FILE_READ_MAX`): one `pread`
-    /// and the head and body in one `sendmsg` cost less than the head's send and a
-    /// `sendfile` (4 KB: +29 to +42 % requests per CPU-second), while a larger file keeps
-    /// `sendfile`'s zero copy. (A TLS session encrypts from memory in its own way.)
-    pub(super) fn reads_files(&self, len: u64) -> bool {
+    /// Whether a file body is read and sent as bytes, queued with its head, rather than
+    /// sent with `sendfile(2)` after the head.
+    /// - Up to `FILE_READ_SMALL`, on both drivers: one read and the head and body in one
+    ///   send cost less than the head's send and a `sendfile` (8 KiB: level on io_uring,
+    ///   1.07x on epoll; measured with `bench/pair.sh`, 2 pairs per size).
+    /// - Larger, on epoll: `sendfile`, whose pages go to the socket without the copy
+    ///   through user memory (16 KiB: 1.02-1.10x the requests per CPU-second of a read
+    ///   and a send; 32 KiB: 1.19-1.28x; 88 KiB: 1.26-1.27x).
+    /// - Larger, on io_uring: read through the ring, so a file that is not in the page
+    ///   cache never blocks the worker, as `sendfile` would; except a file in memory
+    ///   (`FileRegion::memory`), which cannot wait for a disk: `sendfile` (88 KiB:
+    ///   1.56x a ring read and a send).
+    /// - A TLS session encrypts from memory in its own way.
+    pub(super) fn reads_files(&self, region: &FileRegion) -> bool {
         #[cfg(feature = "tls")]
         if self.tls.is_some() {
             return false;
         }
-        self.conn.stream().driver() == hiver_runtime::Driver::IoUring || len <= FILE_READ_MAX as u64
+        region.len() <= FILE_READ_SMALL
+            || (self.conn.stream().driver() == hiver_runtime::Driver::IoUring
+                && !region.is_in_memory())
     }
 
     /// Reads up to `len` bytes (at most `FILE_READ_MAX`) of `file` at `offset`, within
