@@ -260,11 +260,34 @@ impl TcpStream {
     ///
     /// The socket error (`BrokenPipe` once the peer is gone, never a `SIGPIPE`).
     pub async fn write_vectored(&mut self, pieces: Vec<Bytes>) -> (io::Result<usize>, Vec<Bytes>) {
+        self.send_pieces(pieces, false).await
+    }
+
+    /// As [`write_vectored`](Self::write_vectored), with `MSG_MORE`: more data follows at
+    /// once (a [`send_file`](Self::send_file) of the body after its head), so the kernel
+    /// keeps a partial segment to fill with it rather than pushing the head out alone. The
+    /// next send without the flag pushes what is held.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_vectored`](Self::write_vectored).
+    pub async fn write_vectored_more(
+        &mut self,
+        pieces: Vec<Bytes>,
+    ) -> (io::Result<usize>, Vec<Bytes>) {
+        self.send_pieces(pieces, true).await
+    }
+
+    async fn send_pieces(
+        &mut self,
+        pieces: Vec<Bytes>,
+        more: bool,
+    ) -> (io::Result<usize>, Vec<Bytes>) {
         match &self.core.driver {
             Driver::Uring(u) => {
                 let mut payload = self.spare.take().unwrap_or_else(SendPayload::new);
                 payload.pieces = pieces;
-                let key = u.submit_send(self.fd.as_raw_fd(), payload);
+                let key = u.submit_send(self.fd.as_raw_fd(), payload, more);
                 let (res, mut payload) = u.in_flight(key, Uring::poll_op).await;
                 let pieces = std::mem::take(&mut payload.pieces);
                 self.spare = Some(payload);
@@ -272,7 +295,7 @@ impl TcpStream {
             }
             Driver::Epoll(e) => loop {
                 poll_fn(|cx| e.poll_ready(self.key, Interest::Write, cx)).await;
-                match send_now(self.fd.as_fd(), &pieces) {
+                match send_now(self.fd.as_fd(), &pieces, more) {
                     Ok((n, all)) => {
                         if !all {
                             e.clear(self.key, Interest::Write);
@@ -392,25 +415,35 @@ pub fn advance(pieces: &mut Vec<Bytes>, mut n: usize) {
 
 /// One non-blocking `sendmsg` of up to `EPOLL_IOVECS` pieces (a `send` of one); returns the bytes sent and
 /// whether that was everything offered.
-fn send_now(fd: std::os::fd::BorrowedFd<'_>, pieces: &[Bytes]) -> io::Result<(usize, bool)> {
+fn send_now(
+    fd: std::os::fd::BorrowedFd<'_>,
+    pieces: &[Bytes],
+    more: bool,
+) -> io::Result<(usize, bool)> {
+    let flags = if more {
+        SendFlags::NOSIGNAL | SendFlags::MORE
+    } else {
+        SendFlags::NOSIGNAL
+    };
     // One piece (a batch of small responses copied together) is a plain `send`, which
     // spares the kernel the `msghdr` and the iovec table.
     if let [one] = pieces {
-        let n = rustix::net::send(fd, one, SendFlags::NOSIGNAL)?;
+        let n = rustix::net::send(fd, one, flags)?;
         return Ok((n, n == one.len()));
     }
     // The iovec table lives on the stack and is initialised whole: sized to the pieces,
     // since clearing all `EPOLL_IOVECS` entries cost more than the rest of the send path.
     match pieces.len() {
-        0..=8 => send_with::<8>(fd, pieces),
-        9..=32 => send_with::<32>(fd, pieces),
-        _ => send_with::<EPOLL_IOVECS>(fd, pieces),
+        0..=8 => send_with::<8>(fd, pieces, flags),
+        9..=32 => send_with::<32>(fd, pieces, flags),
+        _ => send_with::<EPOLL_IOVECS>(fd, pieces, flags),
     }
 }
 
 fn send_with<const N: usize>(
     fd: std::os::fd::BorrowedFd<'_>,
     pieces: &[Bytes],
+    flags: SendFlags,
 ) -> io::Result<(usize, bool)> {
     let mut slices = [IoSlice::new(&[]); N];
     let mut count = 0;
@@ -427,7 +460,7 @@ fn send_with<const N: usize>(
         fd,
         &slices[..count],
         &mut rustix::net::SendAncillaryBuffer::default(),
-        SendFlags::NOSIGNAL,
+        flags,
     )?;
     Ok((n, n == offered))
 }

@@ -22,8 +22,9 @@
 //!
 //! The body is a [`hiver::FileRegion`]: on io_uring the worker reads it through the ring
 //! (128 KiB at most per read, so a file that has to come from the disk never blocks the
-//! worker, and a small one leaves in one send with its head); on epoll it reads a file of
-//! up to 128 KiB the same way (with `pread`) and sends a larger one with `sendfile(2)`.
+//! worker, and one of up to 8 KiB leaves in one send with its head); on epoll it reads a
+//! file of up to 8 KiB the same way (with `pread`) and sends a larger one with
+//! `sendfile(2)`.
 //! No file is ever read whole into memory, whatever its size.
 //!
 //! **Nothing outside the root is served.** `.` and `..` segments, encoded or not, encoded

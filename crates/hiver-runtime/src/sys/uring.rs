@@ -497,8 +497,9 @@ impl Uring {
         Poll::Pending
     }
 
-    /// Starts sending `payload.pieces` (the first `MAX_IOVECS` of them).
-    pub fn submit_send(&self, fd: RawFd, mut payload: Box<SendPayload>) -> Key {
+    /// Starts sending `payload.pieces` (the first `MAX_IOVECS` of them), with `MSG_MORE`
+    /// when `more` (more data follows at once).
+    pub fn submit_send(&self, fd: RawFd, mut payload: Box<SendPayload>, more: bool) -> Key {
         // One piece (a batch of small responses copied together) is an `IORING_OP_SEND`
         // of its bytes, which spares the kernel the `msghdr` and the iovec table.
         let single = match payload.pieces.as_slice() {
@@ -520,7 +521,11 @@ impl Uring {
         // The bytes a `Send` points at are the heap buffer of the payload's one `Bytes`,
         // which the `Op` owns until the completion (moving the box or the `Bytes` handle
         // does not move that buffer), as the iovecs of a `SendMsg` point into the pieces.
-        let flags = libc::MSG_NOSIGNAL;
+        let flags = if more {
+            libc::MSG_NOSIGNAL | libc::MSG_MORE
+        } else {
+            libc::MSG_NOSIGNAL
+        };
         let entry = match single {
             Some((ptr, len)) => opcode::Send::new(Fd(fd), ptr, len).flags(flags).build(),
             None => opcode::SendMsg::new(Fd(fd), msg)

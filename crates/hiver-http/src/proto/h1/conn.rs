@@ -259,8 +259,11 @@ impl<S: Service> Conn<S> {
         if self.transport.reads_files(&region) {
             return self.write_file_read(region).await;
         }
-        if !self.flush().await {
-            return Step::Abort;
+        if !self.outbox.is_empty() {
+            match self.transport.write_before_file(self.outbox.take()).await {
+                Some(emptied) => self.outbox.restore(emptied),
+                None => return Step::Abort,
+            }
         }
         if self.transport.send_file(&region).await {
             Step::Continue

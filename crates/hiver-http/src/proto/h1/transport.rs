@@ -192,7 +192,32 @@ impl Transport {
         if self.tls.is_some() {
             return self.write_tls(pieces).await;
         }
-        write_socket(&mut self.conn, &mut self.sleep, self.write_timeout, pieces).await
+        write_socket(
+            &mut self.conn,
+            &mut self.sleep,
+            self.write_timeout,
+            pieces,
+            false,
+        )
+        .await
+    }
+
+    /// As [`write`](Self::write), for the head of a body that `send_file` sends next: with
+    /// `MSG_MORE` on a plain socket, so the head shares its segment with the start of the
+    /// body instead of leaving alone (nginx's `tcp_nopush` does the same).
+    pub(super) async fn write_before_file(&mut self, pieces: Vec<Bytes>) -> Option<Vec<Bytes>> {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return self.write_tls(pieces).await;
+        }
+        write_socket(
+            &mut self.conn,
+            &mut self.sleep,
+            self.write_timeout,
+            pieces,
+            true,
+        )
+        .await
     }
 
     /// Sends `region` (with `sendfile(2)` on a plain socket), each send
@@ -295,11 +320,19 @@ async fn write_socket(
     sleep: &mut Sleep,
     timeout: Duration,
     mut pieces: Vec<Bytes>,
+    more: bool,
 ) -> Option<Vec<Bytes>> {
     let mut left: usize = pieces.iter().map(Bytes::len).sum();
     while left > 0 {
         sleep.reset(time::now() + timeout);
-        let write = conn.stream_mut().write_vectored(pieces);
+        let stream = conn.stream_mut();
+        let write = async move {
+            if more {
+                stream.write_vectored_more(pieces).await
+            } else {
+                stream.write_vectored(pieces).await
+            }
+        };
         match race(write, sleep, None).await {
             Wake::Done((Ok(n), back)) if n > 0 => {
                 pieces = back;

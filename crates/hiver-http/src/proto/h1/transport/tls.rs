@@ -170,7 +170,15 @@ impl Transport {
         }
         let mut pieces = std::mem::take(&mut tls.pieces);
         pieces.push(tls.out.split().freeze());
-        match write_socket(&mut self.conn, &mut self.sleep, self.write_timeout, pieces).await {
+        match write_socket(
+            &mut self.conn,
+            &mut self.sleep,
+            self.write_timeout,
+            pieces,
+            false,
+        )
+        .await
+        {
             Some(emptied) => {
                 if let Some(tls) = self.tls.as_deref_mut() {
                     tls.pieces = emptied;
