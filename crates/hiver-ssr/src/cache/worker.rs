@@ -170,6 +170,29 @@ impl WorkerCache {
         self.l1.borrow().len()
     }
 
+    /// A fresh page for `key` from L1 or L2, served at once without a future (the common
+    /// case, which spares a hit the render job and the lookup's state machine). `None` when
+    /// [`serve`](Self::serve) must decide: nothing fresh is cached, the request bypasses
+    /// the cache, or the route does not store.
+    pub fn fresh_hit(
+        &self,
+        key: &CacheKey,
+        policy: &CachePolicy,
+        request: &HeaderMap,
+    ) -> Option<Served> {
+        if policy.is_no_store() || self.shared.bypass.should_bypass(request) {
+            return None;
+        }
+        if let Some(entry) = self.l1_fresh(key) {
+            bump(&self.shared.counters.hits_l1);
+            return Some(Served::new(entry.page.clone(), Outcome::HitL1));
+        }
+        match self.l2_lookup(key) {
+            Found::Fresh(entry) => Some(self.l2_hit(entry)),
+            _ => None,
+        }
+    }
+
     /// Answers a request for `key` from L1, L2, or by calling `render` (once per key across
     /// all workers, however many requests miss at the same time).
     ///

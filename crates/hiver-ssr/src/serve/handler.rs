@@ -47,6 +47,25 @@ pub(crate) async fn page(
         Ok(keyed) => keyed,
         Err(reason) => return bad_request(reason),
     };
+    let cache = local::worker_cache(&inner);
+    if let Some(served) = cache.fresh_hit(&key, &route.cache, &parts.headers) {
+        return respond(&inner, &route, served, &parts.headers);
+    }
+    // Everything past a fresh hit lives in its own box: this future stays small, so the
+    // hits (most requests) do not allocate and move the render's state.
+    Box::pin(render_or_wait(inner, route, params, parts, key, props)).await
+}
+
+/// A page that was not fresh in the cache: looked up again (a stale page, a render to lead
+/// or to join), rendered, and streamed when the route streams.
+async fn render_or_wait(
+    inner: Arc<Inner>,
+    route: Arc<PageRoute>,
+    params: Vec<(String, String)>,
+    parts: Parts,
+    key: CacheKey,
+    props: Value,
+) -> Response {
     let props = Arc::new(props);
     let job = Rc::new(RenderJob::new(&inner, &route, &params, &key, props.clone()));
     if parts.method == Method::HEAD {
