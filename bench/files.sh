@@ -8,8 +8,9 @@
 #
 # Sections (SECTIONS, default "static tls"):
 #   static  two files, 4 KiB and 88 KiB of HTML (generated, deterministic), each fetched
-#           without Accept-Encoding (identity: sendfile on nginx; Hiver reads the file and
-#           sends it with its head, through the ring on io_uring) and with
+#           without Accept-Encoding (identity: sendfile on nginx; Hiver sends a file over
+#           8 KiB with sendfile after its head, on io_uring when it is in the page cache,
+#           and reads a smaller one and sends it with its head) and with
 #           `Accept-Encoding: gzip` (compressed on the fly, level GZIP_LEVEL on both), 64
 #           connections. Servers: hiver-uring, hiver-epoll, nginx
 #           (bench/peers/nginx/static.conf.template: sendfile, open_file_cache, ETag, gzip).

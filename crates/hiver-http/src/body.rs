@@ -40,11 +40,11 @@ enum Kind {
 /// - Up to 8 KiB: read into memory and sent with its head in one send, on both drivers.
 /// - Larger, on epoll: sent with `sendfile(2)`, the kernel handing the file's pages to the
 ///   socket without a user-space copy.
-/// - Larger, on io_uring: read through the ring in reads of at most 128 KiB (never whole
-///   into memory, the last one sent with the responses queued behind it), so a file that
-///   is not in the page cache never blocks the worker. A file made with
-///   [`FileRegion::memory`] cannot wait for a disk and goes out with `sendfile(2)` there
-///   too.
+/// - Larger, on io_uring: with `sendfile(2)` when it cannot wait for a disk: a file made
+///   with [`FileRegion::memory`], or a range whose every page is in the page cache
+///   (`cachestat(2)`, Linux 6.5). Otherwise read through the ring in reads of at most
+///   128 KiB (never whole into memory, the last one sent with the responses queued behind
+///   it), so a file that has to come from the disk never blocks the worker.
 ///
 /// The file is shared (`Arc`), so one open file (a `memfd` holding a cached page, a static
 /// asset) can answer many requests on every worker at once; each send reads at its own

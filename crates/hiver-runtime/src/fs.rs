@@ -107,3 +107,21 @@ pub fn memory_file(name: &str, bytes: &[u8]) -> io::Result<File> {
     )?;
     Ok(file)
 }
+
+/// Whether all `len` bytes of `file` from `offset` are in the page cache now
+/// (`cachestat(2)`), so that `sendfile` would not wait for a disk; `None` where the kernel
+/// cannot say (before Linux 6.5). Pages can still be evicted right after the answer.
+///
+/// # Examples
+///
+/// ```
+/// use hiver_runtime::fs::{in_page_cache, memory_file};
+///
+/// let file = memory_file("doc", &[7; 10_000]).unwrap();
+/// // A memfd's pages are always resident; a range past its end is not.
+/// assert_ne!(in_page_cache(&file, 0, 10_000), Some(false));
+/// assert_ne!(in_page_cache(&file, 0, 100_000), Some(true));
+/// ```
+pub fn in_page_cache(file: &File, offset: u64, len: u64) -> Option<bool> {
+    sys::range_cached(file.as_fd(), offset, len)
+}

@@ -20,11 +20,11 @@
 //!   the slash form first.
 //! - GET and HEAD only: anything else gets 405 with `Allow: GET, HEAD`.
 //!
-//! The body is a [`hiver::FileRegion`]: on io_uring the worker reads it through the ring
-//! (128 KiB at most per read, so a file that has to come from the disk never blocks the
-//! worker, and one of up to 8 KiB leaves in one send with its head); on epoll it reads a
-//! file of up to 8 KiB the same way (with `pread`) and sends a larger one with
-//! `sendfile(2)`.
+//! The body is a [`hiver::FileRegion`]: a file of up to 8 KiB is read and leaves in one
+//! send with its head. A larger one goes out with `sendfile(2)` on epoll, and on io_uring
+//! when all its pages are in the page cache; on io_uring a file that has to come from the
+//! disk is read through the ring instead (128 KiB at most per read), so it never blocks
+//! the worker.
 //! No file is ever read whole into memory, whatever its size.
 //!
 //! **Nothing outside the root is served.** `.` and `..` segments, encoded or not, encoded

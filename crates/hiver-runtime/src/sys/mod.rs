@@ -2,7 +2,7 @@
 //!
 //! This is the crate's only module with `unsafe` code, in `uring` (submission entries
 //! that point into memory the kernel reads or writes, and the provided-buffer ring) and in
-//! `recv_spare` below; each block says why it is sound.
+//! `recv_spare`, `pread_spare` and `range_cached` below; each block says why it is sound.
 #![allow(unsafe_code)]
 
 pub(crate) mod epoll;
@@ -11,7 +11,7 @@ pub(crate) mod uring;
 
 use std::{
     io,
-    os::fd::{AsFd, BorrowedFd, OwnedFd},
+    os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd},
     time::Duration,
 };
 
@@ -134,4 +134,53 @@ pub(crate) fn pread_spare(
     // returned has length `n`), so the buffer's old length plus `n` bytes are initialised.
     unsafe { buf.set_len(buf.len() + n) };
     Ok(n)
+}
+
+/// `cachestat(2)`'s system call number, the same on every architecture (Linux 6.5).
+const SYS_CACHESTAT: libc::c_long = 451;
+
+/// Whether every page of `len` bytes of `file` from `offset` is in the page cache, by
+/// `cachestat(2)`: `None` where the kernel lacks it (before 6.5) or refuses it.
+pub(crate) fn range_cached(file: BorrowedFd<'_>, offset: u64, len: u64) -> Option<bool> {
+    #[repr(C)]
+    struct Range {
+        off: u64,
+        len: u64,
+    }
+    #[repr(C)]
+    #[derive(Default)]
+    struct Stat {
+        nr_cache: u64,
+        nr_dirty: u64,
+        nr_writeback: u64,
+        nr_evicted: u64,
+        nr_recently_evicted: u64,
+    }
+    if len == 0 {
+        return Some(true);
+    }
+    let range = Range { off: offset, len };
+    let mut stat = Stat::default();
+    // SAFETY: `cachestat(fd, range, stat, flags)` reads the 16-byte `cachestat_range` at
+    // `range` and writes the 40-byte `cachestat` at `stat`, both `#[repr(C)]` structs of
+    // u64 fields laid out as the kernel's, alive for the call; flags must be 0. On a
+    // kernel without it the call fails with ENOSYS and touches neither.
+    let rc = unsafe {
+        libc::syscall(
+            SYS_CACHESTAT,
+            file.as_raw_fd(),
+            &raw const range,
+            &raw mut stat,
+            0u32,
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    // Counted in 4 KiB pages: where the kernel's pages are larger, the count comes out
+    // short and the answer is `false` (a read instead of `sendfile`), never a wrong `true`.
+    let page = 4096u64;
+    let first = offset / page;
+    let last = (offset + len - 1) / page;
+    Some(stat.nr_cache > last - first)
 }

@@ -97,19 +97,26 @@ impl Transport {
     /// - Larger, on epoll: `sendfile`, whose pages go to the socket without the copy
     ///   through user memory (16 KiB: 1.02-1.10x the requests per CPU-second of a read
     ///   and a send; 32 KiB: 1.19-1.28x; 88 KiB: 1.26-1.27x).
-    /// - Larger, on io_uring: read through the ring, so a file that is not in the page
-    ///   cache never blocks the worker, as `sendfile` would; except a file in memory
-    ///   (`FileRegion::memory`), which cannot wait for a disk: `sendfile` (88 KiB:
-    ///   1.56x a ring read and a send).
+    /// - Larger, on io_uring: `sendfile` when the range is in memory (a
+    ///   `FileRegion::memory`, or every page of it in the page cache by `cachestat(2)`),
+    ///   so it cannot wait for a disk (88 KiB: 1.48-1.63x a ring read and a send);
+    ///   otherwise read through the ring, which never blocks the worker on a disk, as
+    ///   `sendfile` would. A kernel without `cachestat` (before 6.5) reads disk files
+    ///   through the ring.
     /// - A TLS session encrypts from memory in its own way.
     pub(super) fn reads_files(&self, region: &FileRegion) -> bool {
         #[cfg(feature = "tls")]
         if self.tls.is_some() {
             return false;
         }
-        region.len() <= FILE_READ_SMALL
-            || (self.conn.stream().driver() == hiver_runtime::Driver::IoUring
-                && !region.is_in_memory())
+        if region.len() <= FILE_READ_SMALL {
+            return true;
+        }
+        if self.conn.stream().driver() != hiver_runtime::Driver::IoUring || region.is_in_memory() {
+            return false;
+        }
+        let cached = hiver_runtime::fs::in_page_cache(region.file(), region.offset(), region.len());
+        cached != Some(true)
     }
 
     /// Reads up to `len` bytes (at most `FILE_READ_MAX`) of `file` at `offset`, within
