@@ -8,9 +8,9 @@ use common::service::{big_body, stream_body};
 use common::{assert_date_and_server, both_drivers, get, post, start};
 
 both_drivers! {
-    // A file body goes out after its head (read through the ring on io_uring, in three
-    // reads here; `sendfile` on epoll, being over 8 KiB), framed by Content-Length, and
-    // the connection goes on. The 5,000-byte files of the tests below are read on both.
+    // A file body goes out after its head (with `sendfile`, being over 8 KiB and, on
+    // io_uring, all in the page cache), framed by Content-Length, and the connection goes
+    // on. The 5,000-byte files of the tests below are read on both drivers.
     fn file_body_is_sent_whole_with_its_length(d) {
         let server = start(d);
         let mut c = server.client();
@@ -42,6 +42,26 @@ both_drivers! {
         assert_eq!(c.response().text(), "/uri/1");
         assert!(c.response().body == big_body(70_000));
         assert_eq!(c.response().text(), "/uri/2");
+    }
+
+    // A large region that is not all in the page cache (its last 500 bytes lie past the
+    // end of the file) is read through the ring on io_uring, 128 KiB at a time, and goes
+    // out with `sendfile` on epoll: either way every byte the file has arrives, in order,
+    // and the connection ends where the file does.
+    fn a_large_file_read_in_pieces_arrives_whole_up_to_its_end(d) {
+        let server = start(d);
+        let mut c = server.client();
+        c.send(get("/file?n=300000&over=500"));
+        let (closed, bytes) = c.wait_closed(std::time::Duration::from_secs(5));
+        assert!(closed.is_some(), "the connection stayed open");
+        let (head, body) = bytes
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|i| (&bytes[..i], &bytes[i + 4..]))
+            .expect("a head");
+        assert!(String::from_utf8_lossy(head).to_ascii_lowercase().contains("content-length: 300500"));
+        assert_eq!(body.len(), 300_000);
+        assert!(body == &big_body(300_000)[..], "the file's bytes, in order");
     }
 
     // An in-memory file over 8 KiB goes out with `sendfile` on both drivers (a smaller one
