@@ -173,19 +173,19 @@ impl WorkerCache {
     /// A fresh page for `key` from L1 or L2, served at once without a future (the common
     /// case, which spares a hit the render job and the lookup's state machine). `None` when
     /// [`serve`](Self::serve) must decide: nothing fresh is cached, the request bypasses
-    /// the cache, or the route does not store.
+    /// the cache, or the route does not store. (`serve` then looks in L1 and L2 again: a
+    /// second lookup, on misses and stale pages only.)
     pub fn fresh_hit(
         &self,
         key: &CacheKey,
         policy: &CachePolicy,
         request: &HeaderMap,
     ) -> Option<Served> {
-        if policy.is_no_store() || self.shared.bypass.should_bypass(request) {
+        if self.bypasses(policy, request) {
             return None;
         }
-        if let Some(entry) = self.l1_fresh(key) {
-            bump(&self.shared.counters.hits_l1);
-            return Some(Served::new(entry.page.clone(), Outcome::HitL1));
+        if let Some(served) = self.l1_hit(key) {
+            return Some(served);
         }
         match self.l2_lookup(key) {
             Found::Fresh(entry) => Some(self.l2_hit(entry)),
@@ -221,13 +221,12 @@ impl WorkerCache {
         Fut: Future<Output = Result<Page, E>> + 'static,
         E: Into<Box<dyn Error + Send + Sync>>,
     {
-        if policy.is_no_store() || self.shared.bypass.should_bypass(request) {
+        if self.bypasses(policy, request) {
             return self.bypass(request, &render).await;
         }
         loop {
-            if let Some(entry) = self.l1_fresh(key) {
-                bump(&self.shared.counters.hits_l1);
-                return Ok(Served::new(entry.page.clone(), Outcome::HitL1));
+            if let Some(served) = self.l1_hit(key) {
+                return Ok(served);
             }
             let stale = match self.l2_lookup(key) {
                 Found::Fresh(entry) => return Ok(self.l2_hit(entry)),
@@ -353,6 +352,18 @@ impl WorkerCache {
             })));
         }
         served
+    }
+
+    /// Whether the request is rendered apart and never stored (a `no_store` route, or
+    /// what the bypass rules select).
+    fn bypasses(&self, policy: &CachePolicy, request: &HeaderMap) -> bool {
+        policy.is_no_store() || self.shared.bypass.should_bypass(request)
+    }
+
+    fn l1_hit(&self, key: &CacheKey) -> Option<Served> {
+        let entry = self.l1_fresh(key)?;
+        bump(&self.shared.counters.hits_l1);
+        Some(Served::new(entry.page.clone(), Outcome::HitL1))
     }
 
     fn l1_fresh(&self, key: &CacheKey) -> Option<Arc<Entry>> {

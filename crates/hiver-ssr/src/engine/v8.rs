@@ -133,7 +133,18 @@ struct Guards<'a> {
     deadline: Instant,
 }
 
-impl Guards<'_> {
+impl<'a> Guards<'a> {
+    /// Arms `watchdog` for `time` and gives the guards of a step that must end within it
+    /// (a load, a render, an idle turn).
+    fn arm(watchdog: &'a Watchdog, heap: &'a HeapGuard, time: Duration) -> Self {
+        watchdog.arm(time);
+        Guards {
+            watchdog,
+            heap,
+            deadline: Instant::now() + time,
+        }
+    }
+
     /// Disarms the watchdog and, if a budget stopped the script, clears the termination so
     /// the isolate runs JavaScript again.
     fn release(self, isolate: &v8::Isolate) {
@@ -168,12 +179,7 @@ impl V8 {
         let watchdog = Watchdog::spawn(isolate.thread_safe_handle())
             .map_err(|e| BundleError::engine(name, e.to_string()))?;
         let running = Running::enter(&heap);
-        watchdog.arm(limits.time);
-        let guards = Guards {
-            watchdog: &watchdog,
-            heap: &heap,
-            deadline: Instant::now() + limits.time,
-        };
+        let guards = Guards::arm(&watchdog, &heap, limits.time);
         let cache_key = code_cache::Key::of(bundle);
         let loaded = load(&mut isolate, bundle, cache_key, guards);
         guards.release(&isolate);
@@ -211,12 +217,7 @@ impl Engine for V8Engine {
         sink: &mut dyn RenderSink,
     ) -> Result<Delivery, RenderError> {
         let _running = Running::enter(&self.heap);
-        self.watchdog.arm(self.time);
-        let guards = Guards {
-            watchdog: &self.watchdog,
-            heap: &self.heap,
-            deadline: Instant::now() + self.time,
-        };
+        let guards = Guards::arm(&self.watchdog, &self.heap, self.time);
         let isolate = &mut self.isolate;
         v8::scope!(let scope, isolate);
         let context = v8::Local::new(scope, &self.context);
@@ -242,12 +243,7 @@ impl Engine for V8Engine {
     /// Preact level (BENCHMARKS.md, "V8's pending tasks run between renders").
     fn idle(&mut self) -> Result<(), RenderError> {
         let _running = Running::enter(&self.heap);
-        self.watchdog.arm(self.time);
-        let guards = Guards {
-            watchdog: &self.watchdog,
-            heap: &self.heap,
-            deadline: Instant::now() + self.time,
-        };
+        let guards = Guards::arm(&self.watchdog, &self.heap, self.time);
         while v8::Platform::pump_message_loop(platform(), &self.isolate, false) {}
         let failure = stopped(guards);
         guards.release(&self.isolate);

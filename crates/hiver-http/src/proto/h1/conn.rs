@@ -94,10 +94,20 @@ impl<S: Service> Conn<S> {
 
     /// Writes what is queued; false if the connection broke or stalled.
     async fn flush(&mut self) -> bool {
+        self.flush_with(false).await
+    }
+
+    /// `flush`; with `before_file` (what precedes a file body that `sendfile` sends next),
+    /// the queued bytes go with `MSG_MORE` (see `Transport::write_with`).
+    async fn flush_with(&mut self, before_file: bool) -> bool {
         if self.outbox.is_empty() {
             return true;
         }
-        match self.transport.write(self.outbox.take()).await {
+        match self
+            .transport
+            .write_with(self.outbox.take(), before_file)
+            .await
+        {
             Some(emptied) => {
                 self.outbox.restore(emptied);
                 true
@@ -259,11 +269,8 @@ impl<S: Service> Conn<S> {
         if self.transport.reads_files(&region) {
             return self.write_file_read(region).await;
         }
-        if !self.outbox.is_empty() {
-            match self.transport.write_before_file(self.outbox.take()).await {
-                Some(emptied) => self.outbox.restore(emptied),
-                None => return Step::Abort,
-            }
+        if !self.flush_with(true).await {
+            return Step::Abort;
         }
         if self.transport.send_file(&region).await {
             Step::Continue

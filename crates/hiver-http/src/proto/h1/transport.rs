@@ -195,24 +195,17 @@ impl Transport {
     /// Gives the emptied vector back, or `None` if the connection is broken
     /// or stalled.
     pub(super) async fn write(&mut self, pieces: Vec<Bytes>) -> Option<Vec<Bytes>> {
-        #[cfg(feature = "tls")]
-        if self.tls.is_some() {
-            return self.write_tls(pieces).await;
-        }
-        write_socket(
-            &mut self.conn,
-            &mut self.sleep,
-            self.write_timeout,
-            pieces,
-            false,
-        )
-        .await
+        self.write_with(pieces, false).await
     }
 
-    /// As [`write`](Self::write), for the head of a body that `send_file` sends next: with
-    /// `MSG_MORE` on a plain socket, so the head shares its segment with the start of the
-    /// body instead of leaving alone (nginx's `tcp_nopush` does the same).
-    pub(super) async fn write_before_file(&mut self, pieces: Vec<Bytes>) -> Option<Vec<Bytes>> {
+    /// As [`write`](Self::write); with `more` (the head of a body that `send_file` sends
+    /// next), `MSG_MORE` on a plain socket, so the head shares its segment with the start
+    /// of the body instead of leaving alone (nginx's `tcp_nopush` does the same).
+    pub(super) async fn write_with(
+        &mut self,
+        pieces: Vec<Bytes>,
+        more: bool,
+    ) -> Option<Vec<Bytes>> {
         #[cfg(feature = "tls")]
         if self.tls.is_some() {
             return self.write_tls(pieces).await;
@@ -222,7 +215,7 @@ impl Transport {
             &mut self.sleep,
             self.write_timeout,
             pieces,
-            true,
+            more,
         )
         .await
     }
