@@ -93,8 +93,9 @@ impl<S: Service> Conn<S> {
     }
 
     /// Writes what is queued; false if the connection broke or stalled.
-    async fn flush(&mut self) -> bool {
-        self.flush_with(false).await
+    fn flush(&mut self) -> impl Future<Output = bool> + '_ {
+        // Not an `async fn`: it would nest one more state machine on the hot path.
+        self.flush_with(false)
     }
 
     /// `flush`; with `before_file` (what precedes a file body that `sendfile` sends next),

@@ -194,8 +194,12 @@ impl Transport {
     /// allows, each of which must make progress within the write timeout.
     /// Gives the emptied vector back, or `None` if the connection is broken
     /// or stalled.
-    pub(super) async fn write(&mut self, pieces: Vec<Bytes>) -> Option<Vec<Bytes>> {
-        self.write_with(pieces, false).await
+    pub(super) fn write(
+        &mut self,
+        pieces: Vec<Bytes>,
+    ) -> impl Future<Output = Option<Vec<Bytes>>> + '_ {
+        // Not an `async fn`: it would nest one more state machine on the hot path.
+        self.write_with(pieces, false)
     }
 
     /// As [`write`](Self::write); with `more` (the head of a body that `send_file` sends
